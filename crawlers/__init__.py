@@ -1,0 +1,1 @@
+"""Collectors: feeds, article pages and social sources, each yielding ``pipeline.items.Item``."""

@@ -1,0 +1,1 @@
+"""Alerts and digests to the press officers: console, Slack, e-mail."""

@@ -1,0 +1,50 @@
+"""The command-line application object: settings and the database, opened on first use.
+
+Every ``newsdesk`` command receives it (``@click.pass_obj``); packages that add commands
+(``crawlers.commands``, ``press.commands``, ...) use it rather than reading settings themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipeline.db import describe, open_database, transaction
+from pipeline.settings import Settings, load_settings
+
+log = logging.getLogger("newsdesk")
+
+
+@dataclass
+class App:
+    config: str | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+    _settings: Settings | None = None
+    _factory: sessionmaker[Session] | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config, self.overrides or None)
+        return self._settings
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        """The session factory; migrations are applied the first time the database is opened."""
+        if self._factory is None:
+            self._factory = open_database(self.settings.database_url)
+            log.debug("database %s", describe(self._factory.kw["bind"]))
+        return self._factory
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with transaction(self.sessions) as s:
+            yield s
+
+    def database_label(self) -> str:
+        return describe(self.sessions.kw["bind"])

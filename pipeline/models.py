@@ -1,0 +1,268 @@
+"""SQLAlchemy 2.0 tables. Times are stored in UTC and come back timezone-aware.
+
+The schema is created and upgraded by Alembic (``pipeline/migrations``) when newsdesk starts; a
+change here needs a new migration (``alembic revision --autogenerate``, see docs/DEVELOPING.md).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: newsdesk stores only timezone-aware times")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Source(Base):
+    """A feed, site or social account newsdesk polls, with its crawl state."""
+
+    __tablename__ = "sources"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    type: Mapped[str] = mapped_column(String(40))
+    url: Mapped[str] = mapped_column(Text, default="")
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_run_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_run_at: Mapped[datetime | None]
+    interval: Mapped[int] = mapped_column(Integer, default=900)
+    items_count: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Cluster(Base):
+    """One story: the items that are copies or light edits of each other."""
+
+    __tablename__ = "clusters"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    item_count: Mapped[int] = mapped_column(Integer, default=0)
+    outlets: Mapped[list[Any]] = mapped_column(default=list)
+    reach: Mapped[int] = mapped_column(Integer, default=0)
+    priority: Mapped[str | None] = mapped_column(String(20))
+    minhash: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ItemRow(Base):
+    """An article or a social post as stored."""
+
+    __tablename__ = "items"
+    __table_args__ = (Index("ix_items_content_hash", "content_hash"), Index("ix_items_published", "published_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    canonical_url: Mapped[str] = mapped_column(String(700), unique=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(200))
+    outlet: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20), default="article")
+    title: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    published_at: Mapped[datetime | None]
+    collected_at: Mapped[datetime] = mapped_column(default=utcnow)
+    authors: Mapped[list[Any]] = mapped_column(default=list)
+    language: Mapped[str | None] = mapped_column(String(20))
+    engagement: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id"))
+    priority: Mapped[str | None] = mapped_column(String(20))
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    matches: Mapped[list[MatchRow]] = relationship(back_populates="item", cascade="all, delete-orphan")
+    scores: Mapped[list[SentimentScore]] = relationship(back_populates="item", cascade="all, delete-orphan")
+
+
+class SentimentScore(Base):
+    __tablename__ = "sentiment_scores"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(20))
+    score: Mapped[float] = mapped_column(Float)
+    model: Mapped[str] = mapped_column(String(300))
+    version: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    item: Mapped[ItemRow] = relationship(back_populates="scores")
+
+
+class MatchRow(Base):
+    """A watchlist match: the item is routed to ``agency`` because of ``terms``."""
+
+    __tablename__ = "matches"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    agency: Mapped[str] = mapped_column(String(100), index=True)
+    rule: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), default="keyword")
+    terms: Mapped[list[Any]] = mapped_column(default=list)
+    item: Mapped[ItemRow] = relationship(back_populates="matches")
+
+
+class Correction(Base):
+    """An officer's verdict on an item's sentiment; feeds ``newsdesk sentiment train``."""
+
+    __tablename__ = "corrections"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(20))
+    who: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Alert(Base):
+    """A notification in the outbox: written first, delivered by a worker, never sent twice."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("idempotency_key", name="uq_alerts_idempotency_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"), index=True)
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="item")  # item | spike | digest | system
+    channel: Mapped[str] = mapped_column(String(200))
+    notifier: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|sent|failed|dead
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None]
+    external_id: Mapped[str | None] = mapped_column(String(100))  # e.g. Slack message ts
+    thread_id: Mapped[str | None] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class Response(Base):
+    """How the city answered a flagged story: assigned, responded or dismissed."""
+
+    __tablename__ = "responses"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id"), index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"))
+    agency: Mapped[str | None] = mapped_column(String(100), index=True)
+    officer: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open|assigned|responded|dismissed
+    priority: Mapped[str | None] = mapped_column(String(20))
+    deadline: Mapped[datetime | None]
+    text: Mapped[str | None] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(Text)
+    release_id: Mapped[int | None] = mapped_column(ForeignKey("releases.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    responded_at: Mapped[datetime | None]
+
+
+class Release(Base):
+    """A press release, statement, advisory or schedule, through draft → approval → publication."""
+
+    __tablename__ = "releases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), default="release")
+    title: Mapped[str] = mapped_column(Text)
+    agency: Mapped[str] = mapped_column(String(100), index=True)
+    body: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    author: Mapped[str | None] = mapped_column(String(200))
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    approved_at: Mapped[datetime | None]
+    scheduled_at: Mapped[datetime | None]
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Taipei")
+    published_at: Mapped[datetime | None] = mapped_column(index=True)
+    url: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    imported: Mapped[bool] = mapped_column(Boolean, default=False)
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Transition(Base):
+    """One workflow step of a release: who moved it from which state to which, and when."""
+
+    __tablename__ = "transitions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Post(Base):
+    """A platform-sized variant of a release (or a standalone post) for one platform."""
+
+    __tablename__ = "posts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int | None] = mapped_column(ForeignKey("releases.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(40), index=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    media: Mapped[list[Any]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    scheduled_at: Mapped[datetime | None]
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Taipei")
+    published_at: Mapped[datetime | None]
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PublishAttempt(Base):
+    """One try at publishing a post; the platform's id is kept so a retry never posts twice."""
+
+    __tablename__ = "publish_attempts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))  # started|published|retryable|permanent
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    error_code: Mapped[str | None] = mapped_column(String(100))
+    error: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,284 @@
+"""The one place that reads configuration files and the environment.
+
+Precedence, lowest to highest (like Scrapy's ``SETTINGS_PRIORITIES``):
+
+1. the defaults shipped in ``pipeline/default.toml``;
+2. the user's TOML file (``--config`` or ``NEWSDESK_CONFIG``, else ``./newsdesk.toml`` if present),
+   merged table by table over the defaults (lists replace lists);
+3. environment variables (``DATABASE_URL``, ``SLACK_API_URL``, ... and every secret);
+4. command-line overrides passed to :func:`load_settings`.
+
+Secrets (tokens, passwords) are read from the environment only and never printed.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+DEFAULT_CONFIG = Path(__file__).with_name("default.toml")
+TIMEZONE = "Asia/Taipei"
+
+#: Every environment variable newsdesk reads, with what it is for (``config check`` documents them).
+ENVIRONMENT: dict[str, str] = {
+    "NEWSDESK_CONFIG": "path of the TOML settings file",
+    "DATABASE_URL": "any SQLAlchemy URL; a plain path means a SQLite file",
+    "NEWSDESK_SENTIMENT_MODEL": "model folder or Hugging Face id, overrides sentiment.model",
+    "SLACK_BOT_TOKEN": "secret: Slack bot token (xoxb-...); alerts go to Slack when set",
+    "SLACK_SIGNING_SECRET": "secret: verifies Slack interactivity requests",
+    "SLACK_API_URL": "Slack Web API base URL (tests and staging point it at a local server)",
+    "META_ACCESS_TOKEN": "secret: Graph API token for Facebook/Instagram",
+    "THREADS_ACCESS_TOKEN": "secret: Threads API token",
+    "YOUTUBE_API_KEY": "secret: YouTube Data API key",
+    "SMTP_PASSWORD": "secret: password for the SMTP notifier",
+}
+SECRET_ENV = tuple(k for k, v in ENVIRONMENT.items() if v.startswith("secret:"))
+
+
+class ConfigError(Exception):
+    """A settings problem; the message names the file and the key."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OfficeSettings(_Model):
+    name: str = Field(description="the office running newsdesk (本處), an agency short name")
+    city: str = Field(default="臺北市", description="the city whose policy is watched")
+    timezone: str = Field(default=TIMEZONE, description="IANA zone for display and schedules")
+
+
+class SourceSettings(_Model):
+    name: str
+    type: Literal["feed", "site", "ptt", "dcard", "threads", "facebook", "instagram", "youtube",
+                  "mastodon", "bluesky"] = "feed"
+    url: str = ""
+    outlet: str | None = None
+    language: str = "zh-Hant"
+    interval: int = Field(default=900, ge=30, description="seconds between polls")
+    enabled: bool = True
+    fetch_articles: bool = True
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class AgencySettings(_Model):
+    short: str = Field(description="the short form used in reports, e.g. 捷運局")
+    name: str = Field(default="", description="the full name")
+    keywords: list[str] = Field(default_factory=list)
+    sensitivity: float = Field(default=1.0, ge=0)
+
+
+class TopicSettings(_Model):
+    name: str
+    query: str = Field(description="boolean query: AND / OR / NOT, \"phrases\", parentheses")
+    agencies: list[str] = Field(default_factory=list)
+
+
+class OfficialSettings(_Model):
+    name: str
+    aliases: list[str] = Field(default_factory=list)
+    agency: str | None = None
+
+
+class SentimentSettings(_Model):
+    model: str = Field(default="builtin", description="'builtin', a local folder or a Hugging Face id")
+    threshold: float = Field(default=0.5, gt=0, lt=1)
+    batch_size: int = Field(default=32, ge=1)
+    max_length: int = Field(default=128, ge=8)
+    labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="model label -> 'negative' | 'not_negative' | 'neutral' (empty: use the model's)",
+    )
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, v: dict[str, str]) -> dict[str, str]:
+        bad = {k: t for k, t in v.items() if t not in ("negative", "not_negative", "neutral")}
+        if bad:
+            raise ValueError(f"labels must map to negative/not_negative/neutral, got {bad}")
+        return v
+
+
+class AlertSettings(_Model):
+    only_relevant: bool = Field(default=True, description="alert only items that match the watchlist")
+    min_score: float = Field(default=0.5, ge=0, le=1, description="P(negative) at or above which to alert")
+
+
+class SlackSettings(_Model):
+    channel: str = "#press-alerts"
+    channels: dict[str, str] = Field(default_factory=dict, description="agency or priority -> channel")
+
+
+class NotificationSettings(_Model):
+    console: bool = True
+    slack: SlackSettings = SlackSettings()
+
+
+class ScheduleSettings(_Model):
+    digest_time: str = Field(default="08:00", pattern=r"^\d\d:\d\d$")
+    jitter: int = Field(default=30, ge=0)
+
+
+class CrawlSettings(_Model):
+    user_agent: str = "newsdesk/0.1 (+https://github.com/newsdesk; press-office media monitoring)"
+    concurrency_per_domain: int = Field(default=2, ge=1)
+    download_delay: float = Field(default=1.0, ge=0)
+    timeout: int = Field(default=30, ge=1)
+    max_page_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    allow_private_hosts: bool = Field(default=False, description="allow 127.0.0.1 etc. (demo, tests)")
+    obey_robots: bool = True
+
+
+class Settings(_Model):
+    office: OfficeSettings
+    database_url: str = "sqlite:///newsdesk.db"
+    sources: list[SourceSettings] = Field(default_factory=list)
+    agencies: list[AgencySettings] = Field(default_factory=list)
+    topics: list[TopicSettings] = Field(default_factory=list)
+    officials: list[OfficialSettings] = Field(default_factory=list)
+    sentiment: SentimentSettings = SentimentSettings()
+    alerts: AlertSettings = AlertSettings()
+    notifications: NotificationSettings = NotificationSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    crawl: CrawlSettings = CrawlSettings()
+    config_path: str | None = Field(default=None, description="where these settings came from")
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_sources(cls, v: list[SourceSettings]) -> list[SourceSettings]:
+        names = [s.name for s in v]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"duplicate source names: {', '.join(dup)}")
+        return v
+
+    def agency_names(self) -> list[str]:
+        return [a.short for a in self.agencies]
+
+    def secret(self, name: str) -> SecretStr | None:
+        """A secret from the environment, or None. Never log the value."""
+        if name not in SECRET_ENV:
+            raise KeyError(f"{name} is not a declared secret")
+        value = os.environ.get(name)
+        return SecretStr(value) if value else None
+
+    def env(self, name: str, default: str | None = None) -> str | None:
+        if name not in ENVIRONMENT:
+            raise KeyError(f"{name} is not a declared environment variable")
+        return os.environ.get(name, default)
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except PermissionError:
+        raise ConfigError(f"{path}: config file is not readable (permission denied)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text: {exc}") from None
+
+
+def _describe(exc: ValidationError, origin: str) -> str:
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        lines.append(f"{origin}: {key}: {msg}")
+    return "\n".join(lines)
+
+
+def sqlite_url(value: str) -> str:
+    """``DATABASE_URL`` may be a plain path: turn it into a SQLite URL."""
+    return value if "://" in value else f"sqlite:///{value}"
+
+
+def resolve_config_path(path: str | os.PathLike[str] | None) -> Path | None:
+    if path:
+        return Path(path)
+    env = os.environ.get("NEWSDESK_CONFIG")
+    if env:
+        return Path(env)
+    local = Path("newsdesk.toml")
+    return local if local.is_file() else None
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    use_env: bool = True,
+) -> Settings:
+    """Read defaults, the config file, the environment and overrides, and validate them."""
+    data = _read_toml(DEFAULT_CONFIG)
+    origin = str(DEFAULT_CONFIG)
+    cfg = resolve_config_path(path) if use_env else (Path(path) if path else None)
+    if cfg is not None:
+        data = _merge(data, _read_toml(cfg))
+        origin = str(cfg)
+        data["config_path"] = str(cfg)
+    if use_env:
+        if os.environ.get("DATABASE_URL"):
+            data["database_url"] = sqlite_url(os.environ["DATABASE_URL"])
+        if os.environ.get("NEWSDESK_SENTIMENT_MODEL"):
+            data.setdefault("sentiment", {})["model"] = os.environ["NEWSDESK_SENTIMENT_MODEL"]
+    if overrides:
+        data = _merge(data, overrides)
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, origin)) from None
+    _check_references(settings, origin)
+    return settings
+
+
+def _check_references(settings: Settings, origin: str) -> None:
+    known = set(settings.agency_names())
+    for i, topic in enumerate(settings.topics):
+        for a in topic.agencies:
+            if a not in known:
+                raise ConfigError(f"{origin}: topics.{i}.agencies: unknown agency {a!r} (not in [[agencies]])")
+    for i, off in enumerate(settings.officials):
+        if off.agency and off.agency not in known:
+            raise ConfigError(f"{origin}: officials.{i}.agency: unknown agency {off.agency!r}")
+    if settings.office.name not in known:
+        raise ConfigError(f"{origin}: office.name: {settings.office.name!r} is not one of the [[agencies]]")
+
+
+def effective(settings: Settings) -> dict[str, Any]:
+    """The settings as a plain dict, plus which secrets are set (masked), for ``config check``."""
+    out = settings.model_dump(mode="json")
+    out["database_url"] = _mask_url(settings.database_url)
+    out["environment"] = {
+        k: ("****" if os.environ.get(k) else "(unset)") if k in SECRET_ENV else os.environ.get(k, "(unset)")
+        for k in ENVIRONMENT
+    }
+    return out
+
+
+def _mask_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL is reported by the engine later
+        return url

@@ -1,0 +1,1 @@
+"""Drafting, approving, scheduling and publishing releases and posts, and the office's tallies."""
