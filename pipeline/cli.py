@@ -1,26 +1,39 @@
 """The ``newsdesk`` command: the only module that wires all packages together.
 
-Each package keeps its commands in its own ``commands.py`` and they are attached to the groups here
-(``register``), so ``newsdesk --help`` lists everything.
+Each package keeps its commands in its own ``commands.py``; ``register`` attaches them to the groups
+here, so ``newsdesk --help`` lists everything. ``run``, ``crawl`` and ``demo`` live here because they
+join crawlers → pipeline → notifications.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import click
+from sqlalchemy.orm import Session
 
 from pipeline.app import App
 from pipeline.db import DatabaseError
+from pipeline.items import Item
+from pipeline.runner import process
 from pipeline.sentiment import ModelError
-from pipeline.settings import ConfigError
+from pipeline.settings import ConfigError, Settings
+
+log = logging.getLogger("newsdesk")
 
 
 class NewsdeskGroup(click.Group):
     """Turns newsdesk's own errors into one clear line and exit status 2, without a traceback."""
 
-    def invoke(self, ctx: click.Context) -> object:
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (ConfigError, DatabaseError, ModelError) as exc:
@@ -64,6 +77,165 @@ def tally() -> None:
 @main.group()
 def sources() -> None:
     """Crawl sources and their state."""
+
+
+# --- wiring: notifiers and the monitoring pass ----------------------------------------------------
+
+def notifiers_for(settings: Settings) -> list[Any]:
+    """Slack when ``SLACK_BOT_TOKEN`` is set, else the console (when enabled)."""
+    from notifications.base import ConsoleNotifier
+
+    if settings.secret("SLACK_BOT_TOKEN") is not None:
+        from notifications.slack import SlackNotifier
+
+        return [SlackNotifier.from_settings(settings)]
+    return [ConsoleNotifier()] if settings.notifications.console else []
+
+
+def alert_sink(settings: Settings, notifiers: list[Any]) -> Callable[[Session, Item], int]:
+    from notifications.outbox import enqueue
+
+    def sink(session: Session, item: Item) -> int:
+        queued = 0
+        for notifier in notifiers:
+            for channel in channels_for(notifier.name, item, settings):
+                queued += enqueue(session, item, channel, notifier.name) is not None
+        return queued
+
+    return sink
+
+
+def channels_for(notifier: str, item: Item, settings: Settings) -> list[str]:
+    """Slack: the channel of each of the item's agencies or its priority, else the default one."""
+    if notifier != "slack":
+        return [notifier]
+    slack = settings.notifications.slack
+    keys = [*item.agencies, item.priority or ""]
+    routed = sorted({slack.channels[k] for k in keys if k in slack.channels})
+    return routed or [slack.channel]
+
+
+def deliver(app: App, notifiers: list[Any]) -> Counter[str]:
+    from notifications.outbox import deliver_pending
+
+    counts: Counter[str] = Counter()
+    for notifier in notifiers:
+        with app.session() as session:
+            sent, failed = deliver_pending(session, notifier)
+        counts["alerts-sent"] += sent
+        counts["alerts-failed"] += failed
+    return counts
+
+
+def monitor_pass(app: App, items: list[Item], notifiers: list[Any]) -> Counter[str]:
+    """Process collected items and deliver the alerts they raised."""
+    counts = process(items, app.settings, app.sessions, alert_sink=alert_sink(app.settings, notifiers))
+    counts.update(deliver(app, notifiers))
+    return counts
+
+
+def crawl_once(app: App, notifiers: list[Any]) -> Counter[str]:
+    from crawlers.collect import collect
+
+    settings = app.settings
+    items = collect(settings, [s for s in settings.sources if s.enabled], app.sessions)
+    return monitor_pass(app, items, notifiers)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="one pass over every enabled source, then exit")
+@click.pass_obj
+def crawl(app: App, once: bool) -> None:
+    """Collect from every enabled source once and run the pipeline (the schedule is `run`)."""
+    if not once:
+        raise click.UsageError("use `newsdesk crawl --once`, or `newsdesk run` for the schedule")
+    counts = crawl_once(app, notifiers_for(app.settings))
+    click.echo(summary_line(counts))
+
+
+@main.command()
+@click.pass_obj
+def run(app: App) -> None:
+    """Monitor on the schedule: every source at its interval, alerts as they come. Ctrl-C stops."""
+    from crawlers.schedule import Scheduler
+
+    notifiers = notifiers_for(app.settings)
+    stop = threading.Event()
+
+    def on_items(items: list[Item]) -> None:
+        counts = monitor_pass(app, items, notifiers)
+        log.warning("pass: %s", summary_line(counts))
+
+    def on_signal(signum: int, _frame: object) -> None:
+        click.echo(f"\nnewsdesk: stopping ({signal.Signals(signum).name}); finishing the current item batch",
+                   err=True)
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    scheduler = Scheduler(app.settings, app.sessions, on_items)
+    for name, interval, job in scheduled_jobs(app, notifiers):
+        scheduler.add_job(name, interval, job)
+    click.echo(f"newsdesk: monitoring {sum(s.enabled for s in app.settings.sources)} sources into "
+               f"{app.database_label()}; alerts to {', '.join(n.name for n in notifiers) or 'nowhere'}. "
+               "Ctrl-C stops.")
+    scheduler.run(stop)
+    click.echo("newsdesk: stopped cleanly")
+
+
+def scheduled_jobs(app: App, notifiers: list[Any]) -> list[tuple[str, int, Callable[[], object]]]:
+    """Jobs besides crawling that share the one scheduler process."""
+    return [("deliver-alerts", 30, lambda: deliver(app, notifiers))]
+
+
+def summary_line(counts: Counter[str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "nothing collected"
+
+
+@main.command()
+@click.option("--database", type=click.Path(dir_okay=False), default="var/demo.db", show_default=True,
+              help="SQLite file for the demo (recreated each run)")
+@click.pass_obj
+def demo(app: App, database: str) -> None:
+    """The whole loop offline against a sample news site served on 127.0.0.1."""
+    from pipeline.demo.site import serve
+    from pipeline.sentiment import get_scorer
+
+    db = Path(database)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    started = time.monotonic()
+    with serve() as site:
+        app.overrides = {"database_url": f"sqlite:///{db}", "sources": site.sources(),
+                         "crawl": {"allow_private_hosts": True, "download_delay": 0.0}}
+        app._settings = None
+        settings = app.settings
+        scorer = get_scorer(settings.sentiment)
+        click.echo(f"sample site: {site.base} ({len(site.sources())} feeds)")
+        click.echo(f"sentiment model: {scorer.name} (version {scorer.version})")
+        notifiers = notifiers_for(settings)
+        counts = crawl_once(app, notifiers)
+        again = crawl_once(app, notifiers)
+    click.echo(demo_summary(counts, again, str(db.resolve()), [n.name for n in notifiers],
+                            time.monotonic() - started))
+
+
+def demo_summary(counts: Counter[str], again: Counter[str], db: str, notifiers: list[str],
+                 seconds: float) -> str:
+    dropped = sum(v for k, v in counts.items() if k.startswith("dropped:"))
+    lines = [
+        "newsdesk demo summary",
+        f"  items collected:      {counts['collected']}",
+        f"  stored:               {counts['stored']}",
+        f"  dropped:              {dropped} ({', '.join(k[8:] + '=' + str(v) for k, v in counts.items() if k.startswith('dropped:')) or 'none'})",  # noqa: E501
+        f"  flagged negative:     {counts['flagged']}",
+        f"  alerts queued / sent: {counts['alerts-queued']} / {counts['alerts-sent']} via {', '.join(notifiers)}",
+        f"  second pass:          {again['collected']} new items, {again['alerts-sent']} alerts (incremental)",
+        f"  database:             {db}",
+        f"  took:                 {seconds:.1f} s",
+    ]
+    return "\n".join(lines)
 
 
 def register() -> None:

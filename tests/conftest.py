@@ -38,8 +38,10 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def sessions(settings: Settings) -> sessionmaker[Session]:
-    return open_database(settings.database_url)
+def sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    factory = open_database(settings.database_url)
+    yield factory
+    factory.kw["bind"].dispose()
 
 
 @pytest.fixture

@@ -29,6 +29,9 @@ class Context:
     settings: Settings
     session: Session
     scorer_factory: Callable[[], Scorer] | None = None
+    #: Writes a flagged, stored item's alerts to the outbox and returns how many it queued
+    #: (wired by the CLI to ``notifications.outbox``; None stores without alerting).
+    alert_sink: Callable[[Session, Item], int] | None = None
     counts: Counter[str] = field(default_factory=Counter)
 
     def incr(self, outcome: str, n: int = 1) -> None:

@@ -1,0 +1,31 @@
+# newsdesk: the two commands a new machine needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run demo test lint model clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)            ## create .venv and install newsdesk with its test extras
+
+run: install                 ## monitor the default outlets into newsdesk.db (Ctrl-C stops)
+	$(BIN)/newsdesk run
+
+demo: install                ## the whole loop offline against a sample site on 127.0.0.1
+	$(BIN)/newsdesk demo
+
+test: install                ## lint, type-check and run the whole suite (starts PostgreSQL)
+	bash scripts/test.sh
+
+lint: install
+	$(BIN)/ruff check crawlers pipeline notifications press tests benchmarks
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var/demo.db

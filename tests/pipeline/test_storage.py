@@ -1,0 +1,137 @@
+"""Storage on both backends: SQLite (always) and PostgreSQL (started by scripts/test.sh)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipeline.db import DatabaseError, make_engine, migrate, open_database
+from pipeline.items import Item, Match, Sentiment
+from pipeline.models import Alert, Base, ItemRow
+from pipeline.settings import Settings
+from pipeline.stages import Context
+from pipeline.stages.store import store
+
+PG_URL = os.environ.get("NEWSDESK_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    if not PG_URL:
+        pytest.skip("NEWSDESK_TEST_POSTGRES_URL is unset (scripts/test.sh starts PostgreSQL and sets it)")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def factory(db_url: str) -> Iterator[sessionmaker[Session]]:
+    factory = open_database(db_url)
+    yield factory
+    factory.kw["bind"].dispose()
+
+
+def _item(url: str = "https://news.example.tw/a/1?utm_source=fb", **kw: object) -> Item:
+    item = Item(url=url, title="北捷板南線號誌故障 列車延誤", text="臺北捷運今天上午發生號誌故障。", source="cna",
+                outlet="cna", published_at=datetime(2024, 9, 2, 9, 30, tzinfo=timezone(timedelta(hours=8))),
+                authors=["王小明"], language="zh-Hant", engagement={"likes": 3})
+    item.matches = [Match(rule="捷運事故", agencies=["捷運公司", "捷運局"], terms=["捷運", "故障"], kind="topic")]
+    item.sentiment = Sentiment("negative", 0.91, "test-model", "1")
+    item.flagged = True
+    for k, v in kw.items():
+        setattr(item, k, v)
+    return item
+
+
+def test_migrations_create_every_table_and_are_idempotent(db_url: str) -> None:
+    engine = make_engine(db_url)
+    migrate(engine)
+    migrate(engine)  # a second start is a no-op
+    tables = set(sa.inspect(engine).get_table_names())
+    engine.dispose()
+    assert set(Base.metadata.tables) <= tables
+    assert "alembic_version" in tables
+
+
+def test_item_round_trip_keeps_zone_text_and_matches(factory: sessionmaker[Session], settings: Settings) -> None:
+    with factory() as session:
+        item = store(_item(), Context(settings, session))
+        session.commit()
+        assert item.id is not None
+    with factory() as session:
+        row = session.get(ItemRow, item.id)
+        assert row is not None
+        assert row.published_at == datetime(2024, 9, 2, 1, 30, tzinfo=UTC)
+        assert row.published_at.tzinfo is not None
+        assert row.canonical_url == "https://news.example.tw/a/1"
+        assert row.authors == ["王小明"] and row.engagement == {"likes": 3}
+        assert sorted(m.agency for m in row.matches) == ["捷運公司", "捷運局"]
+        assert row.scores[0].model == "test-model" and row.scores[0].score == pytest.approx(0.91)
+        assert row.flagged
+
+
+def test_same_canonical_url_is_dropped_not_duplicated(factory: sessionmaker[Session], settings: Settings) -> None:
+    with factory() as session:
+        ctx = Context(settings, session)
+        store(_item(), ctx)
+        from pipeline.items import Drop
+
+        with pytest.raises(Drop) as drop:
+            store(_item(url="https://www.news.example.tw/a/1/"), ctx)
+        assert drop.value.reason == "duplicate-url"
+        session.commit()  # the first item survives the second's failure
+        assert session.scalar(sa.select(sa.func.count()).select_from(ItemRow)) == 1
+
+
+def test_naive_datetime_is_refused(factory: sessionmaker[Session], settings: Settings) -> None:
+    with factory() as session, pytest.raises(Exception, match="naive datetime"):
+        store(_item(published_at=datetime(2024, 1, 1, 8, 0)), Context(settings, session))
+        session.flush()
+
+
+def test_alert_idempotency_key_is_unique(factory: sessionmaker[Session]) -> None:
+    with factory() as session:
+        session.add(Alert(channel="#a", notifier="slack", idempotency_key="k1"))
+        session.commit()
+        session.add(Alert(channel="#a", notifier="slack", idempotency_key="k1"))
+        with pytest.raises(sa.exc.IntegrityError):
+            session.commit()
+
+
+def test_read_only_database_is_named_and_loses_nothing(tmp_path: Path, settings: Settings) -> None:
+    path = tmp_path / "ro.db"
+    factory = open_database(f"sqlite:///{path}")
+    with factory() as session:
+        store(_item(), Context(settings, session))
+        session.commit()
+    factory.kw["bind"].dispose()
+    # mode=ro makes the file read-only even for root, who ignores file permissions.
+    ro = open_database(f"sqlite:///file:{path}?mode=ro&uri=true")
+    from pipeline.runner import process
+
+    with pytest.raises(DatabaseError, match="ro.db"):
+        process([_item(url="https://news.example.tw/a/2")], settings, ro, batch=None, before=(),
+                after=("pipeline.stages.store:store",))
+    ro.kw["bind"].dispose()
+    check = open_database(f"sqlite:///{path}")
+    with check() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(ItemRow)) == 1
+    check.kw["bind"].dispose()
