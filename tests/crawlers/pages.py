@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from email.utils import format_datetime
 from datetime import datetime
+from email.utils import format_datetime
 
 BODY = ("臺北市政府今日表示，捷運環狀線北環段工程進度順利，預計明年完工通車，市長蔣萬安出席記者會說明。"
         "捷運局指出，新路線將串連士林、北投與內湖，每日可服務數萬名通勤旅客。")
 
 
-def article(title: str = "臺北捷運環狀線進度", body: str = BODY, *, published: str = "2024-10-16T10:20:00+08:00",
-            author: str = "王小明", charset: str = "utf-8", extra_head: str = "") -> str:
+def article(title: str = "臺北捷運環狀線進度", body: str = BODY, *,
+            published: str = "2024-10-16T10:20:00+08:00", author: str = "王小明",
+            charset: str = "utf-8", extra_head: str = "") -> str:
     return f"""<!DOCTYPE html><html lang="zh-Hant"><head><meta charset="{charset}">
 <title>{title} - 新聞網</title>
 <meta property="og:title" content="{title}"><meta property="og:site_name" content="新聞網">

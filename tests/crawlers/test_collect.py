@@ -36,7 +36,8 @@ def _row(db: sessionmaker[Session], name: str) -> Source:
         return row
 
 
-def test_feed_pass_fetches_articles_once(crawl_settings: Settings, db: sessionmaker[Session], site: Site) -> None:
+def test_feed_pass_fetches_articles_once(crawl_settings: Settings, db: sessionmaker[Session],
+                                         site: Site) -> None:
     src = _feed_site(site)
     items = collect(crawl_settings, [src], db)
     assert sorted(i.title for i in items) == ["新聞標題0號", "新聞標題1號", "新聞標題2號"]
@@ -114,10 +115,12 @@ def test_private_hosts_refused_by_default(settings: Settings, db: sessionmaker[S
         assert row is not None and "non-public address" in (row.last_error or "")
 
 
-def test_feed_entries_without_fetching(crawl_settings: Settings, db: sessionmaker[Session], site: Site) -> None:
-    site.route("/social.xml", rss([("貼文一", "https://social.example/p/1"), ("貼文二", "https://social.example/p/2")]),
-               content_type="application/rss+xml")
+def test_feed_entries_without_fetching(crawl_settings: Settings, db: sessionmaker[Session],
+                                       site: Site) -> None:
+    entries = [("貼文一", "https://social.example/p/1"), ("貼文二", "https://social.example/p/2")]
+    site.route("/social.xml", rss(entries), content_type="application/rss+xml")
     src = SourceSettings(name="social", url=site.url("/social.xml"), fetch_articles=False)
     items = collect(crawl_settings, [src], db)
-    assert [(i.title, i.kind, i.text) for i in items] == [("貼文一", "post", "貼文一的摘要"), ("貼文二", "post", "貼文二的摘要")]
+    assert [(i.title, i.kind, i.text) for i in items] == [
+        ("貼文一", "post", "貼文一的摘要"), ("貼文二", "post", "貼文二的摘要")]
     assert len(site.requests) == 1

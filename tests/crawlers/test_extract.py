@@ -39,7 +39,8 @@ def test_big5_page_whatever_it_declares(declared: str | None) -> None:
 
 
 def test_gb2312_page_labelled_utf8() -> None:
-    simplified = article(title="台北捷运进度", body="台北市政府今日表示，捷运环状线工程进度顺利，预计明年完工通车。" * 3)
+    body = "台北市政府今日表示，捷运环状线工程进度顺利，预计明年完工通车。" * 3
+    simplified = article(title="台北捷运进度", body=body)
     ex = extract(simplified.encode("gb18030"), "https://example.org/b/20241016", "text/html; charset=utf-8")
     assert ex.title == "台北捷运进度"
     assert ex.language == "zh-Hans"
@@ -50,7 +51,8 @@ def test_json_ld_wins_and_naive_date_is_taipei() -> None:
     ld = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": "市府記者會",
           "datePublished": "2024-09-02 14:30", "author": [{"@type": "Person", "name": "李四"}],
           "inLanguage": "zh-TW"}
-    html = article(extra_head=f'<script type="application/ld+json">{json.dumps(ld, ensure_ascii=False)}</script>')
+    script = f'<script type="application/ld+json">{json.dumps(ld, ensure_ascii=False)}</script>'
+    html = article(extra_head=script)
     ex = extract(html.encode(), "https://example.org/c/20240902")
     assert ex.title == "市府記者會"
     assert ex.authors == ["李四"]
