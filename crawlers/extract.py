@@ -96,20 +96,50 @@ def extract(body: bytes, url: str, content_type: str | None = None) -> Extracted
                      confidence=max(0.0, round(confidence, 2)), warnings=warnings)
 
 
+#: htmldate's "extensive search" runs dateparser over every locale: ~0.3 s a page for little gain.
+_DATE_PARAMS = {"extensive_search": False, "original_date": True}
+
+
 def _trafilatura(page: Page) -> dict[str, Any]:
+    """trafilatura's reading; a second, recall-oriented try when the first finds (almost) nothing."""
+    best: dict[str, Any] = {}
+    for html, recall in ((page.html, False), (page.html, True), (page.raw, False)):
+        if recall and not best:
+            continue
+        doc = _run_trafilatura(page, html, recall)
+        if len(doc.get("text") or "") > len(best.get("text") or ""):
+            best = doc
+        if len(best.get("text") or "") >= MIN_TEXT * 3:
+            break
+    return best
+
+
+def _run_trafilatura(page: Page, html: str, recall: bool) -> dict[str, Any]:
     import trafilatura
 
     try:
-        doc = trafilatura.bare_extraction(page.html, url=page.url, with_metadata=True, include_comments=False,
-                                          include_tables=False)
+        doc = trafilatura.bare_extraction(html, url=page.url, with_metadata=True, include_comments=False,
+                                          favor_recall=recall, date_extraction_params=_DATE_PARAMS)
     except Exception as exc:  # noqa: BLE001 - trafilatura fails on odd trees; the generic fields remain
         page.warnings.append(f"trafilatura failed: {type(exc).__name__}")
         return {}
     if doc is None:
         return {}
-    if isinstance(doc, dict):
-        return doc
-    return {"title": doc.title, "text": doc.text, "date": doc.date, "author": doc.author}
+    fields = doc if isinstance(doc, dict) else {"title": doc.title, "text": doc.text, "date": doc.date,
+                                                 "author": doc.author}
+    fields["text"] = _untable(fields.get("text") or "")
+    return fields
+
+
+def _untable(text: str) -> str:
+    """trafilatura renders table cells as ``| a | b |``: keep the cell text, one line per row."""
+    lines = []
+    for line in text.splitlines():
+        if line.lstrip().startswith("|"):
+            line = " ".join(c.strip() for c in line.strip().strip("|").split(" | ") if c.strip())
+        if line.strip():
+            lines.append(line)
+    return "\n".join(lines)
 
 
 def _ld_body(page: Page) -> str | None:

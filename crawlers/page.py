@@ -10,10 +10,12 @@ from typing import Any
 
 import lxml.html
 from lxml import etree
+from lxml.html.defs import tags as html_tags
 
 from crawlers.charset import decode_html
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_FIRST_TAG = re.compile(r"^\s*<([a-zA-Z][a-zA-Z0-9:-]*)\b[^>]*>")
 ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting",
                  "OpinionNewsArticle", "WebPage", "LiveBlogPosting"}
 
@@ -27,12 +29,14 @@ class Page:
     url: str
     html: str
     encoding: str
+    raw: str = ""  # the decoded page before any clean-up
     warnings: list[str] = field(default_factory=list)
 
     @classmethod
     def from_bytes(cls, body: bytes, url: str, content_type: str | None = None) -> Page:
         decoded = decode_html(body, content_type)
-        page = cls(url=url, html=_XML_DECL.sub("", decoded.text, count=1), encoding=decoded.encoding)
+        raw = _XML_DECL.sub("", decoded.text, count=1)
+        page = cls(url=url, html=_unwrap(raw), encoding=decoded.encoding, raw=raw)
         if decoded.warning:
             page.warnings.append(decoded.warning)
         return page
@@ -98,6 +102,17 @@ class Page:
             if text:
                 out.append(text)
         return out
+
+
+def _unwrap(html: str) -> str:
+    """Drop a leading wrapper element that is not HTML (archivers' ``<text id=... encoding=...>``).
+
+    lxml would make it the root, and the real page inside would then be skipped by trafilatura.
+    """
+    m = _FIRST_TAG.match(html)
+    if m and m.group(1).lower() not in html_tags:
+        return html[m.end():]
+    return html
 
 
 def _types(obj: dict[str, Any]) -> set[str]:
