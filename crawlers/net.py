@@ -56,6 +56,11 @@ class Response:
         return json.loads(self.body.decode("utf-8"))
 
 
+def resolve(host: str) -> list[str]:
+    """The addresses ``host`` resolves to (a literal IP resolves to itself)."""
+    return [str(info[4][0]) for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)]
+
+
 def check_host(url: str, allow_private: bool) -> None:
     """Refuse non-HTTP schemes, and hosts that resolve to internal addresses unless allowed."""
     parts = urlsplit(url)
@@ -64,12 +69,11 @@ def check_host(url: str, allow_private: bool) -> None:
     if allow_private:
         return
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80),
-                                   proto=socket.IPPROTO_TCP)
+        addresses = resolve(parts.hostname)
     except socket.gaierror as exc:
         raise FetchError(f"{url}: cannot resolve host {parts.hostname!r}: {exc.strerror}") from None
-    for info in infos:
-        ip = ipaddress.ip_address(info[4][0])
+    for address in addresses:
+        ip = ipaddress.ip_address(address)
         if not ip.is_global or ip.is_multicast:
             raise BlockedHost(f"{url}: refused, {parts.hostname} resolves to a non-public address ({ip}); "
                               "set crawl.allow_private_hosts to allow it")

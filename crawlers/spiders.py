@@ -80,7 +80,7 @@ class ArticleSpider(scrapy.Spider):
     def parse_article(self, response: Response) -> Iterator[dict[str, Any]]:
         job = response.meta["job"]
         ctype = _header(response, "Content-Type")
-        if ctype and ctype.lower().startswith(_NOT_HTML):
+        if ctype and ctype.lower().startswith(_NOT_HTML) and not _looks_like_html(response.body):
             yield {"id": job["id"], "url": job["url"], "error": f"{response.url}: not an HTML page ({ctype})"}
             return
         try:
@@ -126,6 +126,12 @@ class ArticleSpider(scrapy.Spider):
 def _header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+def _looks_like_html(body: bytes) -> bool:
+    """Servers mislabel pages: trust the bytes over the Content-Type header."""
+    head = body[:2048].lower()
+    return any(tag in head for tag in (b"<html", b"<!doctype html", b"<head", b"<body", b"<p>", b"<div"))
 
 
 def _looks_like_article(url: str) -> bool:
