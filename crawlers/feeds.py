@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -43,12 +44,18 @@ class FeedResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def parse_feed(body: bytes, url: str, content_type: str | None = None) -> tuple[list[FeedEntry], list[str]]:
-    """Entries in feedparser's order, one per feedparser entry; raises FeedError for a non-feed."""
-    headers = {"content-location": url}
+def parse_feed(body: bytes, url: str, content_type: str | None = None,
+               headers: Mapping[str, str] | None = None) -> tuple[list[FeedEntry], list[str]]:
+    """Entries in feedparser's order, one per feedparser entry; raises FeedError for a non-feed.
+
+    ``headers`` are the HTTP response headers (feedparser reads the charset, language and base URL
+    from them); ``content_type`` alone is enough when there are none.
+    """
+    given = {k.lower(): v for k, v in (headers or {}).items()}
+    given.setdefault("content-location", url)
     if content_type:
-        headers["content-type"] = content_type
-    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=True)
+        given["content-type"] = content_type
+    parsed = feedparser.parse(body, response_headers=given, sanitize_html=True)
     warnings = []
     if parsed.get("bozo"):
         reason = f"{type(parsed.get('bozo_exception')).__name__}: {parsed.get('bozo_exception')}"
@@ -102,7 +109,10 @@ def poll_feed(http: Http, row: Source, url: str) -> FeedResult:
         return FeedResult("not-modified")
     digest = content_hash(resp.body)
     status = "unchanged" if digest == row.content_hash else "new"
-    entries, warnings = ([], []) if status == "unchanged" else parse_feed(resp.body, url, resp.content_type)
+    entries: list[FeedEntry] = []
+    warnings: list[str] = []
+    if status == "new":
+        entries, warnings = parse_feed(resp.body, url, headers=resp.headers)
     # Validators are kept only once the body proved to be a feed, so a broken one is fetched again.
     row.etag = resp.headers.get("etag") or None
     row.last_modified = resp.headers.get("last-modified") or None

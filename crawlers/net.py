@@ -142,14 +142,13 @@ class Http:
 def read_limited(r: requests.Response, limit: int, url: str) -> bytes:
     """Read and decompress a body, refusing more than ``limit`` bytes either way (gzip bombs)."""
     encoding = r.headers.get("content-encoding", "").lower().strip()
-    decomp = None
-    if encoding in ("gzip", "x-gzip"):
-        decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    elif encoding == "deflate":
-        decomp = zlib.decompressobj()
+    decomp: Any = None
+    first = True
     out = bytearray()
     try:
         for chunk in r.raw.stream(CHUNK, decode_content=False):
+            if first:
+                decomp, first = _decompressor(encoding, chunk), False
             if decomp is None:
                 out += chunk
             else:
@@ -167,6 +166,18 @@ def read_limited(r: requests.Response, limit: int, url: str) -> bytes:
     if len(out) > limit:
         raise FetchError(f"{url}: body larger than {limit} bytes (crawl.max_page_bytes); not read")
     return bytes(out)
+
+
+def _decompressor(encoding: str, head: bytes) -> Any:
+    """A decompressor for what the body really is: servers send plain bodies labelled gzip, and
+    "deflate" both with and without the zlib header (as feedparser's test corpus shows)."""
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS) if head[:2] == b"\x1f\x8b" else None
+    if encoding == "deflate":
+        if head[:1] == b"\x78":
+            return zlib.decompressobj()
+        return None if head.lstrip()[:1] == b"<" else zlib.decompressobj(-zlib.MAX_WBITS)
+    return None
 
 
 def _reason(exc: Exception) -> str:
