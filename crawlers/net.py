@@ -28,10 +28,11 @@ class FetchError(Exception):
     """A fetch failed; the message names the URL. ``retry_after`` is set for 429/503."""
 
     def __init__(self, message: str, *, status: int | None = None,
-                 retry_after: datetime | None = None) -> None:
+                 retry_after: datetime | None = None, body: bytes = b"") -> None:
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
+        self.body = body  # the error response (APIs explain themselves in it)
 
 
 class BlockedHost(FetchError):
@@ -120,8 +121,10 @@ class Http:
                 continue
             resp.history = history
             if resp.status not in ok:
-                raise FetchError(f"{url}: HTTP {resp.status}" + (f" (via {resp.url})" if history else ""),
-                                 status=resp.status, retry_after=retry_after(resp.headers.get("retry-after")))
+                # Never resp.url: it carries the query string, where API keys travel.
+                raise FetchError(f"{url}: HTTP {resp.status}" + (f" (via {current})" if history else ""),
+                                 status=resp.status, retry_after=_retry_at(resp.headers),
+                                 body=resp.body[:8192])
             return resp
         raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects")
 
@@ -180,9 +183,21 @@ def _decompressor(encoding: str, head: bytes) -> Any:
     return None
 
 
+def _retry_at(headers: dict[str, str]) -> datetime | None:
+    """``Retry-After``, else Mastodon-style ``X-RateLimit-Reset`` (an ISO time)."""
+    found = retry_after(headers.get("retry-after"))
+    if found is None and headers.get("x-ratelimit-reset"):
+        try:
+            found = datetime.fromisoformat(headers["x-ratelimit-reset"].replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return found
+
+
 def _reason(exc: Exception) -> str:
+    """Why a request failed, without the exception text: it may quote the URL with its API key."""
     if isinstance(exc, requests.Timeout):
         return "timed out"
     if isinstance(exc, requests.ConnectionError):
         return "cannot connect (host unreachable or refused)"
-    return f"{type(exc).__name__}: {exc}"
+    return f"request failed ({type(exc).__name__})"
