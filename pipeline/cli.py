@@ -240,9 +240,11 @@ def demo_summary(counts: Counter[str], again: Counter[str], db: str, notifiers: 
 
 def register() -> None:
     """Attach the commands that live in each package."""
+    from crawlers import commands as crawler_commands
     from pipeline import commands as core
 
     core.register(main, config=config, alerts=alerts, sentiment=sentiment, tally=tally, sources=sources)
+    crawler_commands.register(main, sources=sources)
 
 
 register()

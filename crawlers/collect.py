@@ -1,0 +1,228 @@
+"""One crawl pass over some sources: feeds and listings polled, new article pages crawled, items out.
+
+:func:`collect` is what ``newsdesk run`` / ``crawl --once`` call. It never raises for one bad
+source: a feed that is not XML, an unreachable host or a refused URL gives one warning line naming
+the URL, is counted on the source's row, and the pass goes on with the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from crawlers import state
+from crawlers.feeds import FeedEntry, FeedError, poll_feed
+from crawlers.net import FetchError, Http, check_host
+from crawlers.outlets import REGISTRY, find_outlet
+from crawlers.scrapy_run import CrawlError, run_jobs
+from crawlers.social import SocialContext, get_collector
+from pipeline.db import transaction
+from pipeline.items import Item
+from pipeline.models import ItemRow, Source
+from pipeline.settings import Settings, SourceSettings
+from pipeline.urls import canonical_url
+
+log = logging.getLogger(__name__)
+MIN_CONFIDENCE = 0.5
+
+
+@dataclass
+class Candidate:
+    """An article page to fetch, and what its feed entry said (fallbacks for missing fields)."""
+
+    src: SourceSettings
+    url: str
+    entry: FeedEntry | None = None
+
+
+@dataclass
+class Pass:
+    """What one pass found; ``new`` counts items per source for the rows."""
+
+    items: list[Item] = field(default_factory=list)
+    candidates: dict[str, Candidate] = field(default_factory=dict)  # canonical URL → candidate
+    listings: list[SourceSettings] = field(default_factory=list)
+    new: dict[str, int] = field(default_factory=dict)
+
+
+def collect(settings: Settings, sources: Sequence[SourceSettings], sessions: sessionmaker[Session], *,
+            http: Http | None = None, http_cache_dir: str | None = None) -> list[Item]:
+    """Poll ``sources`` once and return the new items (not yet stored: the caller runs the stages)."""
+    http = http or Http.from_settings(settings.crawl)
+    run = Pass()
+    for src in sources:
+        if src.enabled:
+            _poll(settings, src, sessions, http, run)
+    if run.listings:
+        _crawl_listings(settings, run, http_cache_dir)
+    _drop_known(sessions, run)
+    _crawl_articles(settings, run, http_cache_dir)
+    _count(sessions, run)
+    return run.items
+
+
+def _poll(settings: Settings, src: SourceSettings, sessions: sessionmaker[Session], http: Http,
+          run: Pass) -> None:
+    with transaction(sessions) as session:
+        row = state.ensure_row(session, src)
+        if row.disabled:
+            log.info("source %s is disabled (%s); skipped", src.name, row.last_error)
+            return
+        try:
+            found = _poll_one(settings, src, row, http, run)
+        except (FetchError, FeedError) as exc:
+            log.warning("source %s: %s", src.name, exc)
+            state.record_failure(row, str(exc), retry_after=getattr(exc, "retry_after", None))
+            return
+        state.record_success(row, src, new_entries=found)
+
+
+def _poll_one(settings: Settings, src: SourceSettings, row: Source, http: Http, run: Pass) -> int:
+    """Poll one source; returns how many entries it listed that may be new."""
+    if src.type == "feed":
+        result = poll_feed(http, row, src.url)
+        for w in result.warnings:
+            log.warning("source %s: %s", src.name, w)
+        for entry in result.entries:
+            _add_entry(settings, src, entry, run)
+        return len(result.entries)
+    if src.type == "site":
+        check_host(src.url, settings.crawl.allow_private_hosts)
+        run.listings.append(src)
+        return 1
+    ctx = SocialContext(settings=settings, http=http, state=dict(row.state or {}))
+    posts = get_collector(src.type)(src, ctx)
+    row.state = ctx.state  # cursors the collector advanced
+    run.items.extend(posts)
+    return len(posts)
+
+
+def _add_entry(settings: Settings, src: SourceSettings, entry: FeedEntry, run: Pass) -> None:
+    if not entry.link.startswith(("http://", "https://")):
+        return
+    key = canonical_url(entry.link)
+    run.candidates.setdefault(key, Candidate(src, entry.link, entry))
+
+
+def _allowed_hosts(src: SourceSettings, url: str) -> list[str]:
+    hosts = {(urlsplit(url).hostname or "").lower(), (urlsplit(src.url).hostname or "").lower()}
+    outlet = REGISTRY.get(src.outlet or "") or find_outlet(url)
+    if outlet:
+        hosts.update(outlet.domains)
+    return sorted(h for h in hosts if h)
+
+
+def _crawl_listings(settings: Settings, run: Pass, http_cache_dir: str | None) -> None:
+    jobs = [{"id": f"listing:{src.name}", "url": src.url, "kind": "listing",
+             "allowed_hosts": _allowed_hosts(src, src.url), "max_pages": int(src.options.get("max_pages", 3)),
+             "link_pattern": src.options.get("link_pattern")} for src in run.listings]
+    by_name = {src.name: src for src in run.listings}
+    try:
+        results = run_jobs(jobs, settings.crawl, http_cache_dir=http_cache_dir)
+    except CrawlError as exc:
+        log.warning("listing crawl failed: %s", exc)
+        return
+    for res in results:
+        src = by_name[res["id"].split(":", 1)[1]]
+        if "error" in res:
+            log.warning("source %s: %s", src.name, res["error"])
+            continue
+        for link in res.get("links", [])[: int(src.options.get("max_links", 200))]:
+            run.candidates.setdefault(canonical_url(link), Candidate(src, link))
+
+
+def _drop_known(sessions: sessionmaker[Session], run: Pass) -> None:
+    """Entries already stored are not fetched again (looked up by canonical URL, in chunks)."""
+    keys = list(run.candidates)
+    with sessions() as session:
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i + 500]
+            query = select(ItemRow.canonical_url).where(ItemRow.canonical_url.in_(chunk))
+            for known in session.scalars(query):
+                run.candidates.pop(known, None)
+
+
+def _crawl_articles(settings: Settings, run: Pass, http_cache_dir: str | None) -> None:
+    fetch: dict[str, Candidate] = {}
+    for key, cand in run.candidates.items():
+        if cand.src.fetch_articles or cand.entry is None:
+            fetch[key] = cand
+        else:
+            run.items.append(_from_entry(cand))
+    jobs = [{"id": key, "url": c.url, "kind": "article", "allowed_hosts": _allowed_hosts(c.src, c.url)}
+            for key, c in fetch.items()]
+    try:
+        results = run_jobs(jobs, settings.crawl, http_cache_dir=http_cache_dir)
+    except CrawlError as exc:
+        log.warning("article crawl failed, %d pages not fetched: %s", len(jobs), exc)
+        return
+    for res in results:
+        found = fetch.get(res["id"])
+        if found is None:
+            continue
+        if "error" in res:
+            log.warning("source %s: %s", found.src.name, res["error"])
+            continue
+        item = _from_page(found, res["extracted"])
+        if item is not None:
+            run.items.append(item)
+
+
+def _from_entry(cand: Candidate) -> Item:
+    """An item built from the feed entry alone (``fetch_articles = false``, e.g. social RSS)."""
+    e = cand.entry
+    assert e is not None
+    src = cand.src
+    return Item(url=cand.url, title=e.title, text=e.summary or e.title, source=src.name, kind=_kind(src),
+                outlet=src.outlet, published_at=e.published_at, authors=e.authors, language=src.language,
+                canonical_url=canonical_url(cand.url), meta={"entry_id": e.id})
+
+
+def _from_page(cand: Candidate, ex: dict[str, object]) -> Item | None:
+    src, entry = cand.src, cand.entry
+    warnings = list(ex.get("warnings") or [])  # type: ignore[call-overload]
+    confidence = float(ex.get("confidence") or 0)  # type: ignore[arg-type]
+    title = str(ex.get("title") or "") or (entry.title if entry else "")
+    text = str(ex.get("text") or "")
+    if confidence < MIN_CONFIDENCE and entry is not None:
+        # Doubtful extraction: keep what the feed said rather than storing garbage.
+        log.warning("source %s: %s: low-confidence extraction (%s); using the feed entry",
+                    src.name, cand.url, "; ".join(warnings))
+        title, text = entry.title or title, entry.summary or text
+    if not title and not text:
+        log.warning("source %s: %s: nothing extracted (%s); skipped", src.name, cand.url, "; ".join(warnings))
+        return None
+    published = ex.get("published_at")
+    return Item(
+        url=cand.url, title=title, text=text or title, source=src.name, kind="article",
+        outlet=str(ex.get("outlet") or src.outlet or "") or None,
+        published_at=datetime.fromisoformat(published) if isinstance(published, str) else
+        (entry.published_at if entry else None),
+        authors=list(ex.get("authors") or []) or (entry.authors if entry else []),  # type: ignore[call-overload]
+        language=str(ex.get("language") or src.language),
+        canonical_url=canonical_url(cand.url),
+        meta={"final_url": ex.get("url"), "page_canonical_url": ex.get("canonical_url"),
+              "confidence": confidence, "warnings": warnings},
+    )
+
+
+def _kind(src: SourceSettings) -> str:
+    """Entries of a feed read without fetching pages: articles for an outlet, else posts (social RSS)."""
+    return str(src.options.get("kind", "article" if src.outlet else "post"))
+
+
+def _count(sessions: sessionmaker[Session], run: Pass) -> None:
+    counts: dict[str, int] = {}
+    for item in run.items:
+        counts[item.source] = counts.get(item.source, 0) + 1
+    if not counts:
+        return
+    with transaction(sessions) as session:
+        for row in session.scalars(select(Source).where(Source.name.in_(counts))):
+            row.items_count = (row.items_count or 0) + counts[row.name]
