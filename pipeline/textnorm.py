@@ -63,16 +63,27 @@ def fold_term(term: str) -> str:
 def highlight(text: str, terms: list[str], width: int = 30,
               mark: tuple[str, str] = ("【", "】")) -> list[str]:
     """Snippets of ``text`` (NFKC form, original script) around each folded term, term marked."""
-    shown = _SPACE.sub(" ", nfkc(text)).strip()
-    key = shown.translate(fold_table())
-    out: list[str] = []
-    for term in terms:
-        at = key.find(term)
-        if at < 0:
-            continue
-        end = at + len(term)
-        out.append(shown[max(0, at - width):at] + mark[0] + shown[at:end] + mark[1] + shown[end:end + width])
-    return out
+    return Highlighter(text).snippets(terms, width, mark)
+
+
+class Highlighter:
+    """Marks folded terms in the shown (NFKC, original script) text; folds the text once."""
+
+    def __init__(self, text: str) -> None:
+        self.shown = _SPACE.sub(" ", nfkc(text)).strip()
+        self.key = self.shown.translate(fold_table())
+
+    def snippets(self, terms: list[str], width: int = 30,
+                 mark: tuple[str, str] = ("【", "】")) -> list[str]:
+        out: list[str] = []
+        for term in terms:
+            at = self.key.find(term)
+            if at < 0:
+                continue
+            end = at + len(term)
+            out.append(self.shown[max(0, at - width):at] + mark[0] + self.shown[at:end] + mark[1]
+                       + self.shown[end:end + width])
+        return out
 
 
 def _own_script(name: str) -> frozenset[str]:

@@ -22,12 +22,21 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import JSON, Connection, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from pipeline import minhash
 from pipeline.items import Drop, Item
-from pipeline.models import Cluster, ClusterMember, DedupeKey, DedupeLock, ItemRow, LshBand, utcnow
+from pipeline.models import (
+    Cluster,
+    ClusterMember,
+    DedupeKey,
+    DedupeLock,
+    ItemRow,
+    LshBand,
+    UTCDateTime,
+    utcnow,
+)
 from pipeline.reach import item_reach
 from pipeline.settings import DedupeSettings
 from pipeline.stages import Context
@@ -52,28 +61,52 @@ def content_key(outlet: str, content_hash: str) -> str:
     return f"c:{hashlib.sha256(outlet.encode()).hexdigest()[:16]}:{content_hash[:48]}"
 
 
+# Statements are built once (bound parameters), so an item costs a few executions and no compiling.
+_LOCK = update(DedupeLock).where(DedupeLock.id == 1).values(n=DedupeLock.n + 1)
+_CLAIMS = select(DedupeKey.key, DedupeKey.cluster_id).where(
+    or_(DedupeKey.key == bindparam("ukey"), DedupeKey.key == bindparam("ckey")))
+_STORED = select(ItemRow.canonical_url, ItemRow.cluster_id).where(or_(
+    ItemRow.canonical_url == bindparam("url"),
+    and_(ItemRow.content_hash == bindparam("chash"), ItemRow.outlet == bindparam("outlet")))).limit(1)
+_CANDIDATES = (
+    select(ClusterMember.cluster_id, ClusterMember.signature)
+    .join(LshBand, LshBand.member_id == ClusterMember.id)
+    .where(LshBand.key.in_([bindparam(f"k{i}") for i in range(minhash.BANDS)]),
+           ClusterMember.seen_at >= bindparam("since", type_=UTCDateTime()))
+    .group_by(ClusterMember.id).order_by(func.count().desc()).limit(MAX_CANDIDATES))
+_OUTLETS = select(Cluster.outlets).where(Cluster.id == bindparam("cid"))
+_JOIN = update(Cluster).where(Cluster.id == bindparam("cid")).values(
+    item_count=Cluster.item_count + 1, reach=Cluster.reach + bindparam("reach"), updated_at=bindparam("now"),
+    outlets=bindparam("outlets", type_=JSON()))
+_NEW = insert(Cluster).returning(Cluster.id)
+_KEY = insert(DedupeKey)
+_MEMBER = insert(ClusterMember).returning(ClusterMember.id)
+_BAND = insert(LshBand)
+
+
 def take_lock(session: Session) -> None:
-    """Become the only writer deciding clusters until this transaction ends."""
-    session.execute(update(DedupeLock).where(DedupeLock.id == 1).values(n=DedupeLock.n + 1))
+    """Become the only writer deciding clusters until this transaction ends (once per transaction)."""
+    tx = session.get_transaction()
+    if tx is not None and session.info.get("dedupe_lock") is tx:
+        return
+    session.connection().execute(_LOCK)
+    session.info["dedupe_lock"] = session.get_transaction()
 
 
-def exact_duplicate(session: Session, item: Item) -> Decision | None:
+def exact_duplicate(conn: Connection, item: Item) -> Decision | None:
     assert item.canonical_url and item.content_hash
     outlet = item.outlet or item.source
-    claim = session.get(DedupeKey, url_key(item.canonical_url))
-    if claim is not None:
-        return Decision(claim.cluster_id, "duplicate-url")
-    row = session.execute(select(ItemRow.id, ItemRow.cluster_id)
-                          .where(ItemRow.canonical_url == item.canonical_url)).first()
+    ukey, ckey = url_key(item.canonical_url), content_key(outlet, item.content_hash)
+    claims: dict[str, int | None] = {k: c for k, c in conn.execute(_CLAIMS, {"ukey": ukey, "ckey": ckey})}
+    if ukey in claims:
+        return Decision(claims[ukey], "duplicate-url")
+    if ckey in claims:
+        return Decision(claims[ckey], "duplicate-content")
+    row = conn.execute(_STORED, {"url": item.canonical_url, "chash": item.content_hash,
+                                 "outlet": outlet}).first()
     if row is not None:
-        return Decision(row.cluster_id, "duplicate-url")
-    claim = session.get(DedupeKey, content_key(outlet, item.content_hash))
-    if claim is not None:
-        return Decision(claim.cluster_id, "duplicate-content")
-    row = session.execute(select(ItemRow.id, ItemRow.cluster_id).where(
-        ItemRow.content_hash == item.content_hash, ItemRow.outlet == outlet).limit(1)).first()
-    if row is not None:
-        return Decision(row.cluster_id, "duplicate-content")
+        reason = "duplicate-url" if row.canonical_url == item.canonical_url else "duplicate-content"
+        return Decision(row.cluster_id, reason)
     return None
 
 
@@ -85,19 +118,13 @@ def item_signature(item: Item, cfg: DedupeSettings) -> minhash.U32 | None:
     return minhash.signature(minhash.shingle_hashes(text, cfg.shingle))
 
 
-def best_candidate(session: Session, sig: minhash.U32, keys: list[int],
+def best_candidate(conn: Connection, sig: minhash.U32, keys: list[int],
                    since: datetime) -> tuple[int, float] | None:
     """(cluster id, similarity) of the most similar recent member sharing a band, if any."""
-    hits = session.execute(
-        select(LshBand.member_id, func.count().label("n")).where(LshBand.key.in_(keys))
-        .group_by(LshBand.member_id).order_by(func.count().desc()).limit(MAX_CANDIDATES)).all()
-    if not hits:
-        return None
-    members = session.execute(select(ClusterMember.cluster_id, ClusterMember.signature).where(
-        ClusterMember.id.in_([h.member_id for h in hits]), ClusterMember.seen_at >= since,
-        ClusterMember.signature.is_not(None))).all()
+    params: dict[str, object] = {f"k{i}": k for i, k in enumerate(keys)}
+    params["since"] = since
     best: tuple[int, float] | None = None
-    for m in members:
+    for m in conn.execute(_CANDIDATES, params):
         sim = minhash.similarity(sig, minhash.from_bytes(m.signature))
         if best is None or sim > best[1]:
             best = (m.cluster_id, sim)
@@ -106,48 +133,48 @@ def best_candidate(session: Session, sig: minhash.U32, keys: list[int],
 
 def assign(session: Session, item: Item, ctx: Context) -> Decision:
     """Decide the item's story and record it; the caller holds the lock (:func:`take_lock`)."""
+    conn = session.connection()
     settings = ctx.settings
     cfg = settings.dedupe
-    dup = exact_duplicate(session, item)
+    dup = exact_duplicate(conn, item)
     if dup is not None:
         return dup
     when = item.published_at or utcnow()
     sig = item_signature(item, cfg)
     keys = minhash.band_keys(sig) if sig is not None else []
     since = when - timedelta(days=cfg.window_days)
-    best = best_candidate(session, sig, keys, since) if sig is not None else None
+    best = best_candidate(conn, sig, keys, since) if sig is not None else None
     outlet = item.outlet or item.source
+    reach = item_reach(item, settings)
+    now = utcnow()
     if best is not None and best[1] >= cfg.threshold:
         decision = Decision(best[0], similarity=best[1])
-        cluster = session.get(Cluster, best[0])
-        assert cluster is not None
+        outlets = list(conn.scalar(_OUTLETS, {"cid": best[0]}) or [])
+        if outlet not in outlets:
+            outlets.append(outlet)
+        conn.execute(_JOIN, {"cid": best[0], "reach": reach, "now": now, "outlets": outlets})
     else:
-        cluster = Cluster(title=item.title[:500], created_at=utcnow(), updated_at=utcnow(),
-                          item_count=0, outlets=[], reach=0)
-        session.add(cluster)
-        session.flush()
-        decision = Decision(cluster.id, new=True, similarity=best[1] if best else 0.0)
-    _record(session, item, cluster, sig if decision.new or decision.similarity < NOVEL_BELOW else None,
-            keys, when, outlet, item_reach(item, settings))
+        cluster_id = conn.execute(_NEW, {"title": (item.title or item.text)[:500], "created_at": now,
+                                         "updated_at": now, "item_count": 1, "outlets": [outlet],
+                                         "reach": reach}).scalar_one()
+        decision = Decision(cluster_id, new=True, similarity=best[1] if best else 0.0)
+    assert decision.cluster_id is not None
+    novel = sig is not None and (decision.new or decision.similarity < NOVEL_BELOW)
+    _record(conn, item, decision.cluster_id, sig if novel else None, keys, when, outlet)
     return decision
 
 
-def _record(session: Session, item: Item, cluster: Cluster, sig: minhash.U32 | None, keys: list[int],
-            when: datetime, outlet: str, reach: int) -> None:
+def _record(conn: Connection, item: Item, cluster_id: int, sig: minhash.U32 | None, keys: list[int],
+            when: datetime, outlet: str) -> None:
     assert item.canonical_url and item.content_hash
-    session.add_all([DedupeKey(key=url_key(item.canonical_url), cluster_id=cluster.id),
-                     DedupeKey(key=content_key(outlet, item.content_hash), cluster_id=cluster.id)])
-    member = ClusterMember(cluster_id=cluster.id, seen_at=when, outlet=outlet,
-                           signature=minhash.to_bytes(sig) if sig is not None else None)
-    session.add(member)
+    conn.execute(_KEY, [
+        {"key": url_key(item.canonical_url), "cluster_id": cluster_id, "created_at": when},
+        {"key": content_key(outlet, item.content_hash), "cluster_id": cluster_id, "created_at": when}])
+    member_id = conn.execute(_MEMBER, {"cluster_id": cluster_id, "seen_at": when, "outlet": outlet,
+                                       "signature": minhash.to_bytes(sig) if sig is not None else None}
+                             ).scalar_one()
     if sig is not None:
-        session.flush()
-        session.add_all([LshBand(key=k, member_id=member.id) for k in keys])
-    cluster.item_count += 1
-    if outlet not in cluster.outlets:
-        cluster.outlets = [*cluster.outlets, outlet]
-    cluster.reach += reach
-    cluster.updated_at = utcnow()
+        conn.execute(_BAND, [{"key": k, "member_id": member_id} for k in keys])
 
 
 def dedupe(item: Item, ctx: Context) -> Item:

@@ -17,7 +17,7 @@ from pipeline import query
 from pipeline.items import Item, Match
 from pipeline.settings import ConfigError, Settings
 from pipeline.stages import Context
-from pipeline.textnorm import fold_term, highlight
+from pipeline.textnorm import Highlighter, fold_term
 
 _AFTER_PLACE = re.compile(r"(?:市|縣|县)?(?:政府)?")
 
@@ -171,8 +171,8 @@ def match(item: Item, ctx: Context) -> Item:
     wl = watchlist(ctx.settings)
     found = find_matches(item.norm_title or "", item.norm_text or "", wl)
     if found:
-        original = f"{item.title}\n{item.text}"
-        item.meta["highlights"] = {m.rule: highlight(original, m.terms[:3])[:3] for m in found}
+        marker = Highlighter(f"{item.title}\n{item.text}")
+        item.meta["highlights"] = {m.rule: marker.snippets(m.terms[:3])[:3] for m in found}
         for m in found:  # show the terms as the office wrote them, not as folded keys
             m.terms = [wl.display.get(t, t) for t in m.terms]
         ctx.incr("match:matched")

@@ -21,7 +21,7 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _HANGUL = re.compile(r"[\uac00-\ud7af]")
 _LATIN = re.compile(r"[A-Za-z]")
-_SAMPLE = 2000  # characters looked at for the language guess
+_SAMPLE = 600  # characters looked at for the language guess
 
 
 def detect_language(text: str) -> str | None:
