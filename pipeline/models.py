@@ -11,12 +11,14 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -266,3 +268,48 @@ class PublishAttempt(Base):
     error_code: Mapped[str | None] = mapped_column(String(100))
     error: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- dedupe (pipeline/stages/dedupe.py): exact keys, MinHash signatures and LSH bands ----------------
+
+
+class DedupeKey(Base):
+    """An exact-duplicate claim: ``u:<canonical URL hash>`` or ``c:<outlet>:<content hash>``.
+
+    The primary key makes the claim atomic: of two writers with the same copy, one wins.
+    """
+
+    __tablename__ = "dedupe_keys"
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ClusterMember(Base):
+    """One copy of a story: when it was seen (for velocity) and, if it adds wording, its signature."""
+
+    __tablename__ = "cluster_members"
+    __table_args__ = (Index("ix_cluster_members_cluster_seen", "cluster_id", "seen_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"))
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    outlet: Mapped[str | None] = mapped_column(String(100))
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class LshBand(Base):
+    """One LSH band bucket of a member's MinHash signature; looked up by ``key``."""
+
+    __tablename__ = "lsh_bands"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    member_id: Mapped[int] = mapped_column(ForeignKey("cluster_members.id", ondelete="CASCADE"),
+                                           primary_key=True, autoincrement=False)
+
+
+class DedupeLock(Base):
+    """One row; dedupe updates it first so that clustering decisions are taken one writer at a time."""
+
+    __tablename__ = "dedupe_lock"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)

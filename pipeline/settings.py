@@ -135,6 +135,77 @@ class CrawlSettings(_Model):
     obey_robots: bool = True
 
 
+class DedupeSettings(_Model):
+    threshold: float = Field(
+        default=0.5, gt=0, le=1,
+        description="estimated Jaccard of character shingles at or above which two items are one story")
+    shingle: int = Field(default=4, ge=2, le=12, description="characters per shingle")
+    max_chars: int = Field(default=20000, ge=100, description="characters of a body used for clustering")
+    window_days: float = Field(default=14, gt=0,
+                               description="only stories with a copy this recent are joined")
+
+
+DEFAULT_OTHER_PLACES = [
+    "新北市", "新北", "新臺北", "新台北", "臺北縣", "台北縣", "基隆", "桃園", "新竹", "苗栗", "臺中", "台中",
+    "彰化", "南投", "雲林", "嘉義", "臺南", "台南", "高雄", "屏東", "宜蘭", "花蓮", "臺東", "台東", "澎湖",
+    "金門", "連江", "馬祖", "北京", "上海", "香港",
+]
+
+
+class MatchSettings(_Model):
+    other_places: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_OTHER_PLACES),
+        description="names of other places: a term inside or right after one does not count (新北市警察局)")
+    home_terms: list[str] = Field(
+        default_factory=lambda: ["臺北", "北市", "北捷", "雙北"],
+        description="words that place an item in the office's city; without one, an item that names "
+                    "another place matches only officials, full agency names and terms containing these")
+    near: int = Field(default=20, ge=1, description="characters for a bare NEAR in queries")
+
+
+class TriageRule(_Model):
+    name: str
+    priority: Literal["critical", "high", "normal", "low"]
+    action: Literal["alert", "digest", "store"]
+    min_negative: float | None = Field(default=None, ge=0, le=1,
+                                       description="P(negative) at least this; unset: [alerts] min_score")
+    relevant: bool | None = Field(default=None,
+                                  description="must match the watchlist; unset: [alerts] only_relevant")
+    min_urgency: float = Field(default=0, ge=0,
+                               description="P(negative) x sensitivity x reach x velocity factors")
+    min_velocity: float = Field(default=0, ge=0, description="copies of the story in the last hour")
+    min_reach: int = Field(default=0, ge=0)
+    agencies: list[str] = Field(default_factory=list, description="only items routed to one of these")
+
+
+def _default_rules() -> list[TriageRule]:
+    return [
+        TriageRule(name="breaking", priority="critical", action="alert", min_urgency=2.0),
+        TriageRule(name="negative", priority="high", action="alert"),
+        TriageRule(name="relevant", priority="normal", action="digest", min_negative=0, relevant=True),
+        TriageRule(name="rest", priority="low", action="store", min_negative=0, relevant=False),
+    ]
+
+
+class TriageSettings(_Model):
+    outlet_weights: dict[str, int] = Field(default_factory=dict,
+                                           description="outlet -> reach points per copy")
+    default_outlet_weight: int = Field(default=100, ge=0)
+    rules: list[TriageRule] = Field(default_factory=_default_rules, description="first matching rule wins")
+    deadlines: dict[str, float] = Field(
+        default_factory=lambda: {"critical": 2.0, "high": 8.0, "normal": 48.0, "low": 168.0},
+        description="priority -> hours to respond")
+
+
+class SpikeSettings(_Model):
+    window_minutes: int = Field(default=60, ge=5)
+    baseline_hours_news: float = Field(default=14 * 24, gt=0)
+    baseline_hours_social: float = Field(default=12, gt=0)
+    min_count: int = Field(default=5, ge=1, description="fewer items in the window never spike")
+    min_rate: float = Field(default=0.5, gt=0, description="floor of the baseline rate per window")
+    p_value: float = Field(default=0.001, gt=0, lt=1, description="Poisson upper tail below this is a spike")
+
+
 class Settings(_Model):
     office: OfficeSettings
     database_url: str = "sqlite:///newsdesk.db"
@@ -147,6 +218,10 @@ class Settings(_Model):
     notifications: NotificationSettings = NotificationSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     crawl: CrawlSettings = CrawlSettings()
+    dedupe: DedupeSettings = DedupeSettings()
+    match: MatchSettings = MatchSettings()
+    triage: TriageSettings = TriageSettings()
+    spikes: SpikeSettings = SpikeSettings()
     config_path: str | None = Field(default=None, description="where these settings came from")
 
     @field_validator("sources")
@@ -248,7 +323,19 @@ def load_settings(
     except ValidationError as exc:
         raise ConfigError(_describe(exc, origin)) from None
     _check_references(settings, origin)
+    _check_queries(settings, origin)
     return settings
+
+
+def _check_queries(settings: Settings, origin: str) -> None:
+    """Parse every topic query now, so a typo is reported at start with its key and position."""
+    from pipeline.query import QueryError, parse
+
+    for i, topic in enumerate(settings.topics):
+        try:
+            parse(topic.query, settings.match.near)
+        except QueryError as exc:
+            raise ConfigError(f"{origin}: topics.{i}.query: {exc} in {topic.query!r}") from None
 
 
 def _check_references(settings: Settings, origin: str) -> None:

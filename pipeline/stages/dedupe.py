@@ -1,0 +1,192 @@
+"""Dedupe: drop exact copies, put near-copies into the story (cluster) they belong to.
+
+Exact: a canonical URL, or the same folded content from the same outlet, already stored (``items``)
+or claimed earlier (``dedupe_keys``, which also covers items earlier in the same batch) →
+``Drop("duplicate-url")`` / ``Drop("duplicate-content")``. The same wire copy from another outlet is
+kept: it is another outlet of the story, so it joins the cluster and adds its reach.
+
+Near: a MinHash signature of character shingles (:mod:`pipeline.minhash`); LSH band keys find the
+candidates with indexed lookups (cost per item does not grow with the store), the best candidate at
+or above ``[dedupe] threshold`` (estimated Jaccard) whose copy is within ``window_days`` gives the
+cluster, otherwise a new cluster is created. A copy that is almost the same as the one it matched
+(≥ 0.9) stores no bands of its own.
+
+Concurrency: every decision starts by updating the single ``dedupe_lock`` row, which makes the
+transaction a writer before it reads (SQLite's write lock, a row lock elsewhere); a second process
+waits until the first commits, then sees its clusters. Clusters are never duplicated by a race.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import JSON, Connection, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from pipeline import minhash
+from pipeline.items import Drop, Item
+from pipeline.models import (
+    Cluster,
+    ClusterMember,
+    DedupeKey,
+    DedupeLock,
+    ItemRow,
+    LshBand,
+    UTCDateTime,
+    utcnow,
+)
+from pipeline.reach import item_reach
+from pipeline.settings import DedupeSettings
+from pipeline.stages import Context
+
+NOVEL_BELOW = 0.9  # a member this similar to its match adds no new wording: store no bands
+MAX_CANDIDATES = 30
+
+
+@dataclass
+class Decision:
+    cluster_id: int | None
+    duplicate: str | None = None  # "duplicate-url" | "duplicate-content"
+    new: bool = False
+    similarity: float = 0.0
+
+
+def url_key(canonical_url: str) -> str:
+    return "u:" + hashlib.sha256(canonical_url.encode()).hexdigest()[:40]
+
+
+def content_key(outlet: str, content_hash: str) -> str:
+    return f"c:{hashlib.sha256(outlet.encode()).hexdigest()[:16]}:{content_hash[:48]}"
+
+
+# Statements are built once (bound parameters), so an item costs a few executions and no compiling.
+_LOCK = update(DedupeLock).where(DedupeLock.id == 1).values(n=DedupeLock.n + 1)
+_CLAIMS = select(DedupeKey.key, DedupeKey.cluster_id).where(
+    or_(DedupeKey.key == bindparam("ukey"), DedupeKey.key == bindparam("ckey")))
+_STORED = select(ItemRow.canonical_url, ItemRow.cluster_id).where(or_(
+    ItemRow.canonical_url == bindparam("url"),
+    and_(ItemRow.content_hash == bindparam("chash"), ItemRow.outlet == bindparam("outlet")))).limit(1)
+_CANDIDATES = (
+    select(ClusterMember.cluster_id, ClusterMember.signature)
+    .join(LshBand, LshBand.member_id == ClusterMember.id)
+    .where(LshBand.key.in_([bindparam(f"k{i}") for i in range(minhash.BANDS)]),
+           ClusterMember.seen_at >= bindparam("since", type_=UTCDateTime()))
+    .group_by(ClusterMember.id).order_by(func.count().desc()).limit(MAX_CANDIDATES))
+_OUTLETS = select(Cluster.outlets).where(Cluster.id == bindparam("cid"))
+_JOIN = update(Cluster).where(Cluster.id == bindparam("cid")).values(
+    item_count=Cluster.item_count + 1, reach=Cluster.reach + bindparam("reach"), updated_at=bindparam("now"),
+    outlets=bindparam("outlets", type_=JSON()))
+_NEW = insert(Cluster).returning(Cluster.id)
+_KEY = insert(DedupeKey)
+_MEMBER = insert(ClusterMember).returning(ClusterMember.id)
+_BAND = insert(LshBand)
+
+
+def take_lock(session: Session) -> None:
+    """Become the only writer deciding clusters until this transaction ends (once per transaction)."""
+    tx = session.get_transaction()
+    if tx is not None and session.info.get("dedupe_lock") is tx:
+        return
+    session.connection().execute(_LOCK)
+    session.info["dedupe_lock"] = session.get_transaction()
+
+
+def exact_duplicate(conn: Connection, item: Item) -> Decision | None:
+    assert item.canonical_url and item.content_hash
+    outlet = item.outlet or item.source
+    ukey, ckey = url_key(item.canonical_url), content_key(outlet, item.content_hash)
+    claims: dict[str, int | None] = {k: c for k, c in conn.execute(_CLAIMS, {"ukey": ukey, "ckey": ckey})}
+    if ukey in claims:
+        return Decision(claims[ukey], "duplicate-url")
+    if ckey in claims:
+        return Decision(claims[ckey], "duplicate-content")
+    row = conn.execute(_STORED, {"url": item.canonical_url, "chash": item.content_hash,
+                                 "outlet": outlet}).first()
+    if row is not None:
+        reason = "duplicate-url" if row.canonical_url == item.canonical_url else "duplicate-content"
+        return Decision(row.cluster_id, reason)
+    return None
+
+
+def item_signature(item: Item, cfg: DedupeSettings) -> minhash.U32 | None:
+    body = item.norm_text or ""
+    text = minhash.shingle_text(body, cfg.max_chars)
+    if len(text) < 50:  # a short post: its title carries as much as its body
+        text = minhash.shingle_text(f"{item.norm_title or ''}{body}", cfg.max_chars)
+    return minhash.signature(minhash.shingle_hashes(text, cfg.shingle))
+
+
+def best_candidate(conn: Connection, sig: minhash.U32, keys: list[int],
+                   since: datetime) -> tuple[int, float] | None:
+    """(cluster id, similarity) of the most similar recent member sharing a band, if any."""
+    params: dict[str, object] = {f"k{i}": k for i, k in enumerate(keys)}
+    params["since"] = since
+    best: tuple[int, float] | None = None
+    for m in conn.execute(_CANDIDATES, params):
+        sim = minhash.similarity(sig, minhash.from_bytes(m.signature))
+        if best is None or sim > best[1]:
+            best = (m.cluster_id, sim)
+    return best
+
+
+def assign(session: Session, item: Item, ctx: Context) -> Decision:
+    """Decide the item's story and record it; the caller holds the lock (:func:`take_lock`)."""
+    conn = session.connection()
+    settings = ctx.settings
+    cfg = settings.dedupe
+    dup = exact_duplicate(conn, item)
+    if dup is not None:
+        return dup
+    when = item.published_at or utcnow()
+    sig = item_signature(item, cfg)
+    keys = minhash.band_keys(sig) if sig is not None else []
+    since = when - timedelta(days=cfg.window_days)
+    best = best_candidate(conn, sig, keys, since) if sig is not None else None
+    outlet = item.outlet or item.source
+    reach = item_reach(item, settings)
+    now = utcnow()
+    if best is not None and best[1] >= cfg.threshold:
+        decision = Decision(best[0], similarity=best[1])
+        outlets = list(conn.scalar(_OUTLETS, {"cid": best[0]}) or [])
+        if outlet not in outlets:
+            outlets.append(outlet)
+        conn.execute(_JOIN, {"cid": best[0], "reach": reach, "now": now, "outlets": outlets})
+    else:
+        cluster_id = conn.execute(_NEW, {"title": (item.title or item.text)[:500], "created_at": now,
+                                         "updated_at": now, "item_count": 1, "outlets": [outlet],
+                                         "reach": reach}).scalar_one()
+        decision = Decision(cluster_id, new=True, similarity=best[1] if best else 0.0)
+    assert decision.cluster_id is not None
+    novel = sig is not None and (decision.new or decision.similarity < NOVEL_BELOW)
+    _record(conn, item, decision.cluster_id, sig if novel else None, keys, when, outlet)
+    return decision
+
+
+def _record(conn: Connection, item: Item, cluster_id: int, sig: minhash.U32 | None, keys: list[int],
+            when: datetime, outlet: str) -> None:
+    assert item.canonical_url and item.content_hash
+    conn.execute(_KEY, [
+        {"key": url_key(item.canonical_url), "cluster_id": cluster_id, "created_at": when},
+        {"key": content_key(outlet, item.content_hash), "cluster_id": cluster_id, "created_at": when}])
+    member_id = conn.execute(_MEMBER, {"cluster_id": cluster_id, "seen_at": when, "outlet": outlet,
+                                       "signature": minhash.to_bytes(sig) if sig is not None else None}
+                             ).scalar_one()
+    if sig is not None:
+        conn.execute(_BAND, [{"key": k, "member_id": member_id} for k in keys])
+
+
+def dedupe(item: Item, ctx: Context) -> Item:
+    """Drop exact copies; set ``item.cluster_id`` (new or existing story) and ``meta['cluster']``."""
+    if item.canonical_url is None or item.content_hash is None:
+        raise Drop("not-normalized", "run normalize before dedupe")
+    take_lock(ctx.session)
+    decision = assign(ctx.session, item, ctx)
+    if decision.duplicate:
+        ctx.incr(f"dedupe:{decision.duplicate}")
+        raise Drop(decision.duplicate, item.url)
+    item.cluster_id = decision.cluster_id
+    item.meta["cluster"] = {"new": decision.new, "similarity": round(decision.similarity, 3)}
+    ctx.incr("dedupe:new-story" if decision.new else "dedupe:joined-story")
+    return item

@@ -1,0 +1,72 @@
+"""Dedupe with real Chinese wire copy: exact copies drop, edited copies join, other stories do not."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pipeline.items import Drop
+from pipeline.models import Cluster, ItemRow
+from pipeline.stages import Context, run_item
+from pipeline.stages.dedupe import dedupe
+from pipeline.stages.normalize import normalize
+from tests.pipeline.stages.conftest import make_item
+
+WIRE = ("臺北捷運板南線今天上午7時許因號誌系統異常，南港展覽館至頂埔間列車延誤約20分鐘，"
+        "大批通勤族受影響。北捷表示，工程人員緊急搶修後於8時10分恢復正常營運，"
+        "將全面檢查號誌設備並向旅客致歉，受影響旅客可至各站詢問處申請延誤證明。")
+OTHER = ("臺北市政府社會局今天宣布，明年起將擴大長照服務據點，預計新增30處社區照顧關懷據點，"
+         "並提高居家服務補助額度，協助家庭照顧者減輕負擔，相關申請可洽各區公所或撥打1999。")
+SAME_TOPIC = ("臺北捷運淡水信義線今天傍晚因月台門故障，台北車站往淡水方向列車一度停駛，"
+              "北捷派員處理約15分鐘後排除，並說明將追查故障原因，乘客反映車廂擁擠。")
+STAGES = [normalize, dedupe]
+
+
+def run(ctx: Context, url: str, text: str, title: str = "捷運延誤", outlet: str = "cna") -> int | None:
+    item = run_item(make_item(url, text, title=title, outlet=outlet), STAGES, ctx)
+    return item.cluster_id if item else None
+
+
+def test_syndicated_and_edited_copies_join_one_story(ctx: Context) -> None:
+    first = run(ctx, "https://www.cna.com.tw/news/a1", WIRE)
+    assert first is not None
+    assert run(ctx, "https://news.ltn.com.tw/news/1", WIRE, outlet="ltn") == first  # same wire copy
+    assert run(ctx, "https://udn.com/news/1", "【獨家】通勤族怒了！" + WIRE, outlet="udn") == first
+    assert run(ctx, "https://tvbs.com.tw/1", WIRE.replace("20分鐘", "二十分鐘"), title="板南線大延誤",
+               outlet="tvbs") == first  # new headline, lightly edited body
+    assert run(ctx, "https://www.cna.com.tw/news/b", OTHER, title="長照") != first
+    assert run(ctx, "https://www.cna.com.tw/news/c", SAME_TOPIC, title="捷運故障") != first
+    cluster = ctx.session.get(Cluster, first)
+    assert cluster is not None
+    assert cluster.item_count == 4
+    assert cluster.outlets == ["cna", "ltn", "udn", "tvbs"]
+    assert cluster.reach == 400  # default outlet weight 100 per copy, no engagement
+    assert ctx.counts["dedupe:new-story"] == 3
+
+
+def test_exact_duplicates_drop_by_url_and_content(ctx: Context) -> None:
+    run(ctx, "https://www.cna.com.tw/news/a1?utm_source=line", WIRE)
+    assert run(ctx, "https://m.cna.com.tw/news/a1/", "完全不同的內文" * 10) is None
+    assert run(ctx, "https://www.cna.com.tw/news/other-path", WIRE) is None  # same outlet, same copy
+    assert ctx.counts["dropped:duplicate-url"] == 1
+    assert ctx.counts["dropped:duplicate-content"] == 1
+
+
+def test_already_stored_items_are_duplicates(ctx: Context, session: Session) -> None:
+    session.add(ItemRow(url="https://x.tw/1", canonical_url="https://x.tw/1", content_hash="0" * 64,
+                        source="x", title="t", text="t"))
+    session.flush()
+    with pytest.raises(Drop) as exc:
+        dedupe(normalize(make_item("http://x.tw/1/", WIRE), ctx), ctx)
+    assert exc.value.reason == "duplicate-url"
+
+
+def test_story_outside_the_window_starts_a_new_cluster(ctx: Context) -> None:
+    from datetime import UTC, datetime
+
+    long_ago = datetime(2023, 1, 1, tzinfo=UTC)
+    old = run_item(make_item("https://a.tw/1", WIRE, published_at=long_ago), STAGES, ctx)
+    new = run_item(make_item("https://b.tw/1", WIRE, outlet="ltn"), STAGES, ctx)
+    assert old and new and old.cluster_id != new.cluster_id
+    assert ctx.session.scalar(select(func.count()).select_from(Cluster)) == 2
