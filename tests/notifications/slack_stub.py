@@ -120,8 +120,8 @@ class SlackStub:
         return cid
 
     def fail_next(self, *faults: str) -> None:
-        """Faults for the next calls of ``fault_methods``, in order: '429', '500', 'timeout', 'timeout_after',
-        or a Slack error code ('invalid_auth', 'not_in_channel', ...)."""
+        """Faults for the next calls of ``fault_methods``, in order: 'ok' (none), '429', '500', 'timeout',
+        'timeout_after', or a Slack error code ('invalid_auth', 'not_in_channel', ...)."""
         self.faults.extend(faults)
 
     def random_faults(self, p429: float = 0.0, p500: float = 0.0, ptimeout: float = 0.0,
@@ -174,7 +174,7 @@ class SlackStub:
             fault = self.faults.popleft() if self.faults else self._draw()
             if fault:
                 self.injected[fault] = self.injected.get(fault, 0) + 1
-        if fault is None:
+        if fault in (None, "ok"):
             return False
         if fault == "429":
             raise SlackError("ratelimited", 429, {"Retry-After": "1"})
