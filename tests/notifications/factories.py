@@ -26,7 +26,8 @@ def stored_item(session: Session, *, title: str = "北捷板南線列車故障",
     n = next(_n)
     url = f"https://news.example.tw/{outlet}/{n}"
     row = ItemRow(url=url, canonical_url=url, content_hash=f"{n:064d}", source=outlet, outlet=outlet,
-                  title=title, text="內文", published_at=datetime(2024, 9, 2, 1, 30, tzinfo=UTC), cluster_id=cluster_id,
+                  title=title, text="內文", published_at=datetime(2024, 9, 2, 1, 30, tzinfo=UTC),
+                  cluster_id=cluster_id,
                   priority=priority)
     row.scores.append(SentimentScore(label="negative", score=score, model="builtin", version="1"))
     row.matches.append(MatchRow(agency=agency, rule=agency, terms=["北捷"]))
