@@ -68,9 +68,11 @@ def sources() -> None:
 
 def register() -> None:
     """Attach the commands that live in each package."""
+    from notifications import commands as notes
     from pipeline import commands as core
 
     core.register(main, config=config, alerts=alerts, sentiment=sentiment, tally=tally, sources=sources)
+    notes.register(main, config=config, alerts=alerts, sentiment=sentiment, tally=tally, sources=sources)
 
 
 register()
