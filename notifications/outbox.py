@@ -186,9 +186,13 @@ def _attempt(session: Session, notifier: Notifier, alert: Alert, policy: RetryPo
                 log.info("alert %s was already delivered (%s); not sending again",
                          alert.id, delivery.external_id)
         if delivery is None:
-            if limiter:
-                limiter.mark(alert.channel)
-            delivery = notifier.send(message, alert.channel)
+            try:
+                delivery = notifier.send(message, alert.channel)
+            finally:
+                # Counted from the end of the send (which may hold slack-sdk's own retries), so the
+                # next message to this channel is a full interval after this one reached Slack.
+                if limiter:
+                    limiter.mark(alert.channel)
     except NotifierUnavailable as exc:
         _record_failure(alert, exc, policy, now, status="pending", retry_after=policy.cap)
         alert.attempts -= 1  # not the alert's fault: it must not drift towards the dead-letter

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -187,3 +188,22 @@ def test_dead_after_max_attempts(session: Session, notifier: SlackNotifier, stub
         deliver_pending(session, notifier, policy=RetryPolicy(max_attempts=3), now=now)
         now += timedelta(hours=1)
     assert session.scalars(select(Alert)).one().status == "dead"
+
+
+def test_rate_per_channel_is_kept_without_holding_other_channels(session: Session, notifier: SlackNotifier,
+                                                                  stub: SlackStub) -> None:
+    notifier.limiter.interval = 0.25
+    for channel in ("#press-alerts", "#mrt-alerts"):
+        for _ in range(4):
+            enqueue(session, stored_item(session), channel, "slack")
+    sent = 0
+    passes = 0
+    while sent < 8:
+        sent += deliver_pending(session, notifier)[0]
+        passes += 1
+        assert passes < 500
+        time.sleep(0.01)
+    for name in ("press-alerts", "mrt-alerts"):
+        assert stub.max_per_window(name, 0.25) == 1 and len(stub.messages(name)) == 4
+    firsts = sorted(m.received for m in stub.messages())[:2]
+    assert firsts[1] - firsts[0] < 0.2  # the second channel did not wait for the first one's pace
