@@ -211,12 +211,20 @@ def digest_channel(settings: Settings) -> str:
     return settings.notifications.slack.digest_channel or settings.notifications.slack.channel
 
 
-def run_digest_if_due(session: Session, settings: Settings, now: datetime | None, notifier: Notifier) -> bool:
+def run_digest_if_due(session: Session, settings: Settings, now: datetime | None = None,
+                      notifier: Notifier | None = None) -> bool:
     """Send today's digest if it is past ``schedule.digest_time`` (office time) and not yet sent.
 
-    Safe to call every minute; returns True when it sent one. Failures are retried on later calls.
+    For the scheduler: safe to call every minute; returns True when it sent one. Without ``notifier``
+    it goes through every notifier the settings configure (each once a day). Failures are retried on
+    later calls (after 5, 10, ... minutes).
     """
     now = now or utcnow()
+    if notifier is None:
+        from notifications.factory import notifiers_from_settings
+
+        results = [run_digest_if_due(session, settings, now, n) for n in notifiers_from_settings(settings)]
+        return any(results)
     zone = ZoneInfo(settings.office.timezone)
     local = now.astimezone(zone)
     if local.time() < time.fromisoformat(settings.schedule.digest_time):

@@ -84,3 +84,11 @@ def test_daily_digest_once_after_its_time(session: Session, settings: Settings, 
     assert upload.channel == stub.channel_named("press-alerts").id
     digest = session.scalars(select(Alert).where(Alert.kind == "digest")).one()
     assert digest.status == "sent" and digest.idempotency_key == "digest:slack:2024-09-02"
+
+
+def test_scheduler_call_without_a_notifier_uses_the_settings(session: Session, settings: Settings,
+                                                             slack_env: SlackStub) -> None:
+    _fill(session)
+    assert run_digest_if_due(session, settings, NOW)
+    assert not run_digest_if_due(session, settings, NOW + timedelta(minutes=1))
+    assert len(slack_env.messages("press-alerts")) == 1 and len(slack_env.uploads) == 1
