@@ -27,9 +27,17 @@ class AlertMessage:
     priority: str | None = None
     cluster_id: int | None = None
     outlets_count: int = 1
+    reach: int = 0
+    #: Unique per (notifier, channel, story[, copy]); Slack keeps it in the message metadata so a
+    #: message sent just before a crash can be found again instead of being sent twice.
+    idempotency_key: str = ""
+    #: Set for a later copy of a story: the ``ts`` of the story's first message (Slack thread).
+    thread_ts: str | None = None
 
     def local_time(self) -> str:
-        return self.published_at.astimezone(TAIPEI).strftime("%Y-%m-%d %H:%M") if self.published_at else "時間不明"
+        if self.published_at is None:
+            return "時間不明"
+        return self.published_at.astimezone(TAIPEI).strftime("%Y-%m-%d %H:%M")
 
 
 @dataclass
@@ -38,6 +46,31 @@ class Delivery:
 
     channel: str
     external_id: str | None = None
+
+
+class NotifierError(Exception):
+    """A failed send, classified so the outbox knows what to do next.
+
+    ``retry_after`` (seconds) is the platform's own hint, if it gave one; ``maybe_sent`` means the
+    request may have reached the platform (a timeout), so the next try must look before resending.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, maybe_sent: bool = False) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.maybe_sent = maybe_sent
+
+
+class TransientError(NotifierError):
+    """Worth retrying later with back-off: rate limits, server errors, timeouts."""
+
+
+class PermanentError(NotifierError):
+    """Retrying cannot help until a person acts (bot not in the channel, message rejected): dead-letter."""
+
+
+class NotifierUnavailable(NotifierError):
+    """The notifier cannot send anything (revoked token): keep every alert and stop this pass."""
 
 
 class Notifier(Protocol):

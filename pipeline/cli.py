@@ -82,37 +82,20 @@ def sources() -> None:
 # --- wiring: notifiers and the monitoring pass ----------------------------------------------------
 
 def notifiers_for(settings: Settings) -> list[Any]:
-    """Slack when ``SLACK_BOT_TOKEN`` is set, else the console (when enabled)."""
-    from notifications.base import ConsoleNotifier
+    """Slack when ``SLACK_BOT_TOKEN`` is set, e-mail when SMTP is configured, else the console."""
+    from notifications.factory import notifiers_from_settings
 
-    if settings.secret("SLACK_BOT_TOKEN") is not None:
-        from notifications.slack import SlackNotifier
-
-        return [SlackNotifier.from_settings(settings)]
-    return [ConsoleNotifier()] if settings.notifications.console else []
+    return list(notifiers_from_settings(settings))
 
 
 def alert_sink(settings: Settings, notifiers: list[Any]) -> Callable[[Session, Item], int]:
-    from notifications.outbox import enqueue
+    """Queue a flagged item for every notifier, on its routed channels, held through quiet hours."""
+    from notifications.routing import notify
 
     def sink(session: Session, item: Item) -> int:
-        queued = 0
-        for notifier in notifiers:
-            for channel in channels_for(notifier.name, item, settings):
-                queued += enqueue(session, item, channel, notifier.name) is not None
-        return queued
+        return sum(len(notify(session, item, settings, notifier.name)) for notifier in notifiers)
 
     return sink
-
-
-def channels_for(notifier: str, item: Item, settings: Settings) -> list[str]:
-    """Slack: the channel of each of the item's agencies or its priority, else the default one."""
-    if notifier != "slack":
-        return [notifier]
-    slack = settings.notifications.slack
-    keys = [*item.agencies, item.priority or ""]
-    routed = sorted({slack.channels[k] for k in keys if k in slack.channels})
-    return routed or [slack.channel]
 
 
 def deliver(app: App, notifiers: list[Any]) -> Counter[str]:
@@ -241,10 +224,13 @@ def demo_summary(counts: Counter[str], again: Counter[str], db: str, notifiers: 
 def register() -> None:
     """Attach the commands that live in each package."""
     from crawlers import commands as crawler_commands
+    from notifications import commands as notes
     from pipeline import commands as core
 
-    core.register(main, config=config, alerts=alerts, sentiment=sentiment, tally=tally, sources=sources)
+    groups = dict(config=config, alerts=alerts, sentiment=sentiment, tally=tally, sources=sources)
+    core.register(main, **groups)
     crawler_commands.register(main, sources=sources)
+    notes.register(main, **groups)
 
 
 register()

@@ -113,11 +113,32 @@ class AlertSettings(_Model):
 class SlackSettings(_Model):
     channel: str = "#press-alerts"
     channels: dict[str, str] = Field(default_factory=dict, description="agency or priority -> channel")
+    per_channel_per_second: float = Field(default=1.0, gt=0, le=10,
+                                          description="messages per second per channel")
+    digest_channel: str | None = Field(default=None,
+                                       description="where the daily digest goes (default: channel)")
+
+
+class EmailSettings(_Model):
+    host: str = Field(default="", description="SMTP server; empty disables e-mail alerts")
+    port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    username: str = ""
+    sender: str = "newsdesk@localhost"
+    recipients: list[str] = Field(default_factory=list)
+    timeout: int = Field(default=30, ge=1)
 
 
 class NotificationSettings(_Model):
     console: bool = True
     slack: SlackSettings = SlackSettings()
+    email: EmailSettings = EmailSettings()
+    quiet_hours: str | None = Field(default=None, pattern=r"^\d\d:\d\d-\d\d:\d\d$",
+                                    description="HH:MM-HH:MM, office time, when alerts wait (23:00-07:00)")
+    breakthrough: list[str] = Field(default_factory=lambda: ["critical"],
+                                    description="priorities sent even in quiet hours")
+    max_attempts: int = Field(default=12, ge=1, description="tries before an alert is dead-lettered")
+    backoff_cap: int = Field(default=900, ge=1, description="longest wait between tries, seconds")
 
 
 class ScheduleSettings(_Model):

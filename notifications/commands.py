@@ -1,0 +1,141 @@
+"""Commands: ``alerts failed``, ``alerts retry``, ``alerts deliver``, ``digest``, ``slack serve``."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from notifications import outbox
+from notifications.base import TAIPEI, NotifierError
+from notifications.digest import by_agency, collect, digest_channel, parse_since, render_text, send_digest
+from notifications.factory import notifiers_from_settings
+from pipeline.app import App
+from pipeline.models import utcnow
+
+
+def _local(value: object) -> str:
+    return value.astimezone(TAIPEI).strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else "—"
+
+
+def _deliver(app: App) -> None:
+    policy = outbox.RetryPolicy.from_settings(app.settings)
+    for notifier in notifiers_from_settings(app.settings):
+        with app.session() as session:
+            sent, failed = outbox.deliver_pending(session, notifier, limit=1000, policy=policy)
+        click.echo(f"{notifier.name}: {sent} sent, {failed} failed")
+
+
+def register(main: click.Group, **groups: click.Group) -> None:
+    """Attach this module's commands to ``main`` and the named groups."""
+    alerts = groups["alerts"]
+
+    @alerts.command("failed")
+    @click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
+    @click.pass_obj
+    def failed(app: App, as_json: bool) -> None:
+        """Alerts that could not be delivered: dead (gave up) and failing (will retry)."""
+        with app.session() as session:
+            rows = outbox.dead_letters(session)
+            for a in rows:
+                if as_json:
+                    nxt_at = a.next_attempt_at.isoformat() if a.next_attempt_at else None
+                    row = {"id": a.id, "status": a.status, "attempts": a.attempts, "notifier": a.notifier,
+                           "channel": a.channel, "error": a.last_error, "next_attempt_at": nxt_at}
+                    click.echo(json.dumps(row, ensure_ascii=False))
+                else:
+                    nxt = "" if a.status == "dead" else f" next {_local(a.next_attempt_at)}"
+                    click.echo(f"#{a.id} {a.status} {a.notifier} {a.channel} tries {a.attempts}{nxt}: "
+                               f"{a.last_error}")
+            if not rows and not as_json:
+                click.echo("no failed alerts")
+
+    @alerts.command("retry")
+    @click.argument("ids", nargs=-1, type=int)
+    @click.option("--all", "everything", is_flag=True, help="every dead or failing alert")
+    @click.option("--no-send", is_flag=True, help="only put them back in the queue")
+    @click.pass_obj
+    def retry(app: App, ids: tuple[int, ...], everything: bool, no_send: bool) -> None:
+        """Resend dead alerts (by id, or --all)."""
+        if not ids and not everything:
+            raise click.UsageError("give alert ids (see `newsdesk alerts failed`) or --all")
+        with app.session() as session:
+            count = outbox.requeue(session, list(ids) or None)
+        click.echo(f"{count} alert(s) queued again")
+        if count and not no_send:
+            try:
+                _deliver(app)
+            except NotifierError as exc:
+                raise click.ClickException(str(exc)) from None
+
+    @alerts.command("deliver")
+    @click.option("--watch", is_flag=True, help="keep delivering until interrupted")
+    @click.pass_obj
+    def deliver(app: App, watch: bool) -> None:
+        """Send the alerts waiting in the outbox."""
+        try:
+            if not watch:
+                _deliver(app)
+                return
+            stop = threading.Event()
+            workers = [threading.Thread(target=outbox.run_worker, args=(app.sessions, n, stop), daemon=True,
+                                        kwargs={"policy": outbox.RetryPolicy.from_settings(app.settings)})
+                       for n in notifiers_from_settings(app.settings)]
+            for w in workers:
+                w.start()
+            try:
+                while any(w.is_alive() for w in workers):
+                    stop.wait(1.0)
+            except KeyboardInterrupt:
+                stop.set()
+        except NotifierError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    @main.command("digest")
+    @click.option("--since", default="24h", show_default=True, help="period: 90m, 24h, 7d")
+    @click.option("--send", is_flag=True, help="send it with the configured notifiers, not only print it")
+    @click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="also write the chart here")
+    @click.option("--json", "as_json", is_flag=True, help="numbers per agency as JSON")
+    @click.pass_obj
+    def digest(app: App, since: str, send: bool, png: Path | None, as_json: bool) -> None:
+        """Summary of the period: top stories per agency, sentiment mix, responses, spikes."""
+        try:
+            period = parse_since(since)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--since") from None
+        now = utcnow()
+        with app.session() as session:
+            d = collect(session, now - period, now, app.settings.office.timezone)
+        click.echo(json.dumps(by_agency(d), ensure_ascii=False) if as_json else render_text(d))
+        if png is not None:
+            from notifications.digest import chart_png
+
+            png.write_bytes(chart_png(d))
+        if send:
+            try:
+                for notifier in notifiers_from_settings(app.settings):
+                    send_digest(notifier, digest_channel(app.settings), d)
+            except NotifierError as exc:
+                raise click.ClickException(str(exc)) from None
+
+    @main.group("slack")
+    def slack() -> None:
+        """Slack interactivity."""
+
+    @slack.command("serve")
+    @click.option("--port", default=3000, show_default=True, type=int)
+    @click.option("--path", default="/slack/events", show_default=True, help="the Request URL's path")
+    @click.pass_obj
+    def serve(app: App, port: int, path: str) -> None:
+        """Serve the alert buttons (Bolt, HTTP mode; every request's signature is verified)."""
+        from notifications.interactive import build_app
+
+        try:
+            bolt = build_app(app.settings, app.sessions)
+        except NotifierError as exc:
+            raise click.ClickException(str(exc)) from None
+        bolt.start(port=port, path=path)
+
