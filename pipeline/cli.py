@@ -69,8 +69,10 @@ def sources() -> None:
 def register() -> None:
     """Attach the commands that live in each package."""
     from pipeline import commands as core
+    from pipeline import tracking_commands as tracking
 
     core.register(main, config=config, alerts=alerts, sentiment=sentiment, tally=tally, sources=sources)
+    tracking.register(main, config=config, alerts=alerts, sentiment=sentiment, tally=tally, sources=sources)
 
 
 register()
