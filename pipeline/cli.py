@@ -226,11 +226,13 @@ def register() -> None:
     from crawlers import commands as crawler_commands
     from notifications import commands as notes
     from pipeline import commands as core
+    from pipeline import tracking_commands as tracking
 
     groups = dict(config=config, alerts=alerts, sentiment=sentiment, tally=tally, sources=sources)
     core.register(main, **groups)
     crawler_commands.register(main, sources=sources)
     notes.register(main, **groups)
+    tracking.register(main, **groups)
 
 
 register()

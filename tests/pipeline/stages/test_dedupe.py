@@ -41,7 +41,8 @@ def test_syndicated_and_edited_copies_join_one_story(ctx: Context) -> None:
     assert cluster is not None
     assert cluster.item_count == 4
     assert cluster.outlets == ["cna", "ltn", "udn", "tvbs"]
-    assert cluster.reach == 400  # default outlet weight 100 per copy, no engagement
+    weights = ctx.settings.triage.outlet_weights
+    assert cluster.reach == sum(weights[o] for o in ["cna", "ltn", "udn", "tvbs"])  # no engagement here
     assert ctx.counts["dedupe:new-story"] == 3
 
 

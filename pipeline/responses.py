@@ -1,0 +1,161 @@
+"""Response tracking: how the city answered a flagged story.
+
+One response per story (cluster): ``open`` when the story is flagged (:func:`track`, a stage placed
+after ``store``), then ``assigned`` (agency, officer), and finally ``responded`` (a statement's text,
+a link, or a press release) or ``dismissed`` (with a reason). The deadline comes from the story's
+priority (``[triage] deadlines``, hours); an open or assigned response past its deadline is overdue.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pipeline.items import Item
+from pipeline.models import Release, Response, utcnow
+from pipeline.settings import Settings
+from pipeline.stages import Context
+from pipeline.stages.dedupe import take_lock
+
+OPEN = ("open", "assigned")
+STATUSES = ("open", "assigned", "responded", "dismissed")
+
+
+class ResponseError(ValueError):
+    """A request that cannot be done; the message says why (unknown id, agency, wrong state)."""
+
+
+def deadline_for(settings: Settings, priority: str | None, start: datetime) -> datetime:
+    hours = settings.triage.deadlines.get(priority or "normal", settings.triage.deadlines.get("normal", 48))
+    return start + timedelta(hours=hours)
+
+
+def open_response(session: Session, settings: Settings, *, cluster_id: int | None, item_id: int | None,
+                  agency: str | None, priority: str | None, now: datetime | None = None) -> Response | None:
+    """Open a response for a story unless it already has one; returns the new row or None."""
+    if cluster_id is not None:
+        existing = session.scalar(select(Response.id).where(Response.cluster_id == cluster_id).limit(1))
+        if existing is not None:
+            return None
+    now = now or utcnow()
+    row = Response(cluster_id=cluster_id, item_id=item_id, agency=agency, status="open", priority=priority,
+                   deadline=deadline_for(settings, priority, now), created_at=now, updated_at=now)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def track(item: Item, ctx: Context) -> Item:
+    """Stage (after ``store``): a flagged story gets an open response routed to its first agency."""
+    if item.flagged:
+        take_lock(ctx.session)  # two `run` processes must not open two responses for one story
+        agency = item.agencies[0] if item.agencies else ctx.settings.office.name
+        row = open_response(ctx.session, ctx.settings, cluster_id=item.cluster_id, item_id=item.id,
+                            agency=agency, priority=item.priority, now=item.published_at)
+        ctx.incr("responses:opened" if row else "responses:existing")
+    return item
+
+
+def _get(session: Session, response_id: int) -> Response:
+    row = session.get(Response, response_id)
+    if row is None:
+        raise ResponseError(f"response {response_id}: no such response")
+    return row
+
+
+def _check_agency(settings: Settings, agency: str) -> None:
+    known = settings.agency_names()
+    if agency not in known:
+        raise ResponseError(f"agency {agency!r} is not in the settings' [[agencies]] "
+                            f"(known: {', '.join(known)})")
+
+
+def _still_open(row: Response) -> None:
+    if row.status not in OPEN:
+        raise ResponseError(f"response {row.id} is already {row.status}")
+
+
+def assign(session: Session, settings: Settings, response_id: int, *, agency: str | None = None,
+           officer: str | None = None, now: datetime | None = None) -> Response:
+    row = _get(session, response_id)
+    _still_open(row)
+    if agency is not None:
+        _check_agency(settings, agency)
+        row.agency = agency
+    if not (officer or "").strip() and agency is None:
+        raise ResponseError("assign needs an officer or an agency")
+    if officer:
+        row.officer = officer.strip()
+    row.status = "assigned"
+    row.updated_at = now or utcnow()
+    return row
+
+
+def respond(session: Session, response_id: int, *, text: str | None = None, link: str | None = None,
+            release_id: int | None = None, now: datetime | None = None) -> Response:
+    row = _get(session, response_id)
+    _still_open(row)
+    if not (text or "").strip() and not (link or "").strip() and release_id is None:
+        raise ResponseError(f"response {response_id}: give the statement text, a link or a release")
+    if release_id is not None and session.get(Release, release_id) is None:
+        raise ResponseError(f"release {release_id}: no such press release")
+    row.text, row.link, row.release_id = (text or None), (link or None), release_id
+    row.status = "responded"
+    row.responded_at = row.updated_at = now or utcnow()
+    return row
+
+
+def dismiss(session: Session, response_id: int, reason: str, now: datetime | None = None) -> Response:
+    row = _get(session, response_id)
+    _still_open(row)
+    if not reason.strip():
+        raise ResponseError(f"response {response_id}: dismissing needs a reason")
+    row.reason = reason.strip()
+    row.status = "dismissed"
+    row.updated_at = now or utcnow()
+    return row
+
+
+def listing(session: Session, *, status: str | None = None, agency: str | None = None,
+            overdue: bool = False, now: datetime | None = None) -> list[Response]:
+    q = select(Response).order_by(Response.deadline.is_(None), Response.deadline, Response.id)
+    if status:
+        q = q.where(Response.status == status)
+    if agency:
+        q = q.where(Response.agency == agency)
+    if overdue:
+        q = q.where(Response.status.in_(OPEN), Response.deadline < (now or utcnow()))
+    return list(session.scalars(q))
+
+
+def is_overdue(row: Response, now: datetime | None = None) -> bool:
+    return row.status in OPEN and row.deadline is not None and row.deadline < (now or utcnow())
+
+
+@dataclass(frozen=True)
+class TallyRow:
+    key: tuple[str, ...]
+    count: int
+
+
+def tally(session: Session, start: datetime, end: datetime, by: Sequence[str], zone: str) -> list[TallyRow]:
+    """Responded stories with ``start <= responded_at < end``, counted by agency and/or month (local)."""
+    for b in by:
+        if b not in ("agency", "month"):
+            raise ResponseError(f"--by {b!r}: choose from agency, month")
+    tz = ZoneInfo(zone)
+    rows = session.execute(select(Response.agency, Response.responded_at).where(
+        Response.status == "responded", Response.responded_at >= start, Response.responded_at < end))
+    counts: Counter[tuple[str, ...]] = Counter()
+    for agency, at in rows:
+        if at is None:
+            continue
+        parts = {"agency": agency or "(none)", "month": at.astimezone(tz).strftime("%Y-%m")}
+        counts[tuple(parts[b] for b in by)] += 1
+    return [TallyRow(k, v) for k, v in sorted(counts.items())]

@@ -1,0 +1,207 @@
+"""Commands of the pipeline stages: ``dedupe``, ``responses list/assign/respond/dismiss``,
+``tally responses`` and ``spikes``."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+import click
+
+from pipeline.app import App
+
+_ROC = re.compile(r"^(\d{2,3})\s*(?:年|[-/.])\s*(\d{1,2})\s*(?:月|[-/.])\s*(\d{1,2})\s*日?$")
+
+
+def parse_day(value: str, option: str) -> date:
+    """``2024-01-31`` or an ROC date (``113-01-31``, ``113/1/31``, ``113年1月31日``)."""
+    value = value.strip()
+    m = _ROC.match(value)
+    try:
+        if m and len(m.group(1)) <= 3 and int(m.group(1)) < 1911:
+            return date(int(m.group(1)) + 1911, int(m.group(2)), int(m.group(3)))
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: expected YYYY-MM-DD or an ROC date like 113-01-31",
+                                 param_hint=option) from None
+
+
+def day_start(day: date, zone: str) -> datetime:
+    return datetime.combine(day, time(), tzinfo=ZoneInfo(zone))
+
+
+def _local(when: datetime | None, zone: str) -> str:
+    return when.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M") if when else "-"
+
+
+def register(main: click.Group, **groups: click.Group) -> None:
+    """Attach ``dedupe``, ``spikes``, the ``responses`` group and ``tally responses``."""
+    main.add_command(dedupe_cmd)
+    main.add_command(spikes_cmd)
+    main.add_command(responses)
+    groups["tally"].add_command(tally_responses)
+
+
+@click.command("dedupe")
+@click.option("--input", "input_", type=click.File("r", encoding="utf-8"), default="-",
+              help="JSON Lines file (default: standard input)")
+@click.option("--database", help="SQLAlchemy URL to keep clusters in (default: a temporary SQLite file)")
+@click.pass_obj
+def dedupe_cmd(app: App, input_: TextIO, database: str | None) -> None:
+    """Group items into stories: JSON Lines {id, title, text, url?, published_at?} in,
+    {"id", "cluster"} out; items of one story share "cluster"."""
+    import tempfile
+
+    from pipeline.db import open_database
+    from pipeline.dedupe_io import cluster_lines, write
+    from pipeline.settings import load_settings
+
+    name = getattr(input_, "name", "<stdin>")
+    with tempfile.TemporaryDirectory() as tmp:
+        url = database or f"sqlite:///{tmp}/dedupe.db"
+        settings = load_settings(app.config, {**app.overrides, "database_url": url})
+        problems = write(cluster_lines(input_, settings, open_database(url), name),
+                         sys.stdout, sys.stderr)
+    if problems:
+        sys.exit(1)
+
+
+@click.command("spikes")
+@click.option("--at", "at", help="end of the window (ISO time; default now)")
+@click.option("--dry-run", is_flag=True, help="print spikes without writing alerts")
+@click.pass_obj
+def spikes_cmd(app: App, at: str | None, dry_run: bool) -> None:
+    """Compare the last hour per agency and topic with its baseline; write spike alerts."""
+    from pipeline.spikes import detect, notifier_names, write_alerts
+
+    now = datetime.fromisoformat(at) if at else None
+    if now is not None and now.tzinfo is None:
+        now = now.replace(tzinfo=ZoneInfo(app.settings.office.timezone))
+    with app.session() as session:
+        found = detect(session, app.settings, now)
+        for s in found:
+            click.echo(f"{s.scope}:{s.name} [{s.kind}] {s.count} in window vs {s.expected:.2f} expected "
+                       f"(p={s.p_value:.2g})")
+        if not dry_run:
+            written = write_alerts(session, app.settings, found, notifier_names(app.settings))
+            click.echo(f"{written} spike alert(s) written")
+
+
+@click.group()
+def responses() -> None:
+    """Responses to flagged stories: list, assign, respond, dismiss."""
+
+
+def _run(fn: Callable[[], None]) -> None:
+    from pipeline.responses import ResponseError
+
+    try:
+        fn()
+    except ResponseError as exc:
+        click.echo(f"newsdesk: {exc}", err=True)
+        sys.exit(2)
+
+
+@responses.command("list")
+@click.option("--status", type=click.Choice(["open", "assigned", "responded", "dismissed"]))
+@click.option("--agency")
+@click.option("--overdue", is_flag=True, help="only open or assigned ones past their deadline")
+@click.pass_obj
+def list_cmd(app: App, status: str | None, agency: str | None, overdue: bool) -> None:
+    """Responses, soonest deadline first; overdue ones are marked."""
+    from pipeline.models import Cluster
+    from pipeline.responses import is_overdue, listing
+
+    zone = app.settings.office.timezone
+    with app.session() as session:
+        rows = listing(session, status=status, agency=agency, overdue=overdue)
+        for r in rows:
+            title = session.get(Cluster, r.cluster_id).title if r.cluster_id else ""  # type: ignore[union-attr]
+            mark = " OVERDUE" if is_overdue(r) else ""
+            click.echo(f"#{r.id} {r.status:<9} {r.priority or '-':<8} {r.agency or '-'} "
+                       f"{r.officer or ''} due {_local(r.deadline, zone)}{mark}  {title[:40]}")
+        if not rows:
+            click.echo("no responses")
+
+
+@responses.command("assign")
+@click.argument("response_id", type=int)
+@click.option("--agency", help="an agency short name from the settings")
+@click.option("--officer")
+@click.pass_obj
+def assign_cmd(app: App, response_id: int, agency: str | None, officer: str | None) -> None:
+    """Assign a response to an agency and/or an officer."""
+    from pipeline.responses import assign
+
+    def go() -> None:
+        with app.session() as session:
+            row = assign(session, app.settings, response_id, agency=agency, officer=officer)
+            click.echo(f"#{row.id} assigned to {row.agency} {row.officer or ''}".rstrip())
+
+    _run(go)
+
+
+@responses.command("respond")
+@click.argument("response_id", type=int)
+@click.option("--text", help="the statement as given")
+@click.option("--link", help="where the response was published")
+@click.option("--release", "release_id", type=int, help="id of a press release (press module)")
+@click.pass_obj
+def respond_cmd(app: App, response_id: int, text: str | None, link: str | None,
+                release_id: int | None) -> None:
+    """Record how the city answered."""
+    from pipeline.responses import respond
+
+    def go() -> None:
+        with app.session() as session:
+            row = respond(session, response_id, text=text, link=link, release_id=release_id)
+            click.echo(f"#{row.id} responded")
+
+    _run(go)
+
+
+@responses.command("dismiss")
+@click.argument("response_id", type=int)
+@click.option("--reason", required=True)
+@click.pass_obj
+def dismiss_cmd(app: App, response_id: int, reason: str) -> None:
+    """Close a response without answering, with the reason."""
+    from pipeline.responses import dismiss
+
+    def go() -> None:
+        with app.session() as session:
+            row = dismiss(session, response_id, reason)
+            click.echo(f"#{row.id} dismissed")
+
+    _run(go)
+
+
+@click.command("responses")
+@click.option("--from", "start", required=True, help="first day (YYYY-MM-DD or ROC 113-01-01)")
+@click.option("--to", "end", required=True, help="last day, included")
+@click.option("--by", "by", default="agency,month", show_default=True, help="agency, month or both")
+@click.pass_obj
+def tally_responses(app: App, start: str, end: str, by: str) -> None:
+    """Responses given in a period (e.g. 113-01-01 to 113-06-30), counted by agency and month."""
+    from pipeline.responses import tally
+
+    zone = app.settings.office.timezone
+    first, last = parse_day(start, "--from"), parse_day(end, "--to")
+    if last < first:
+        raise click.BadParameter(f"{end} is before {start}", param_hint="--to")
+    keys = [b.strip() for b in by.split(",") if b.strip()]
+
+    def go() -> None:
+        with app.session() as session:
+            rows = tally(session, day_start(first, zone), day_start(last + timedelta(days=1), zone),
+                         keys, zone)
+        click.echo("\t".join([*keys, "responses"]))
+        for r in rows:
+            click.echo("\t".join([*r.key, f"{r.count:,}"]))
+        click.echo("\t".join(["總計", *[""] * (len(keys) - 1), f"{sum(r.count for r in rows):,}"]))
+
+    _run(go)
