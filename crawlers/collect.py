@@ -138,14 +138,22 @@ def _crawl_listings(settings: Settings, run: Pass, http_cache_dir: str | None) -
 
 
 def _drop_known(sessions: sessionmaker[Session], run: Pass) -> None:
-    """Entries already stored are not fetched again (looked up by canonical URL, in chunks)."""
-    keys = list(run.candidates)
+    """Entries and posts already stored are dropped (looked up by canonical URL, in chunks)."""
+    keys = list(run.candidates) + [i.canonical_url for i in run.items if i.canonical_url]
+    known: set[str] = set()
     with sessions() as session:
         for i in range(0, len(keys), 500):
-            chunk = keys[i:i + 500]
-            query = select(ItemRow.canonical_url).where(ItemRow.canonical_url.in_(chunk))
-            for known in session.scalars(query):
-                run.candidates.pop(known, None)
+            query = select(ItemRow.canonical_url).where(ItemRow.canonical_url.in_(keys[i:i + 500]))
+            known.update(session.scalars(query))
+    for key in known:
+        run.candidates.pop(key, None)
+    seen: set[str] = set()
+    kept = []
+    for item in run.items:
+        if item.canonical_url not in known and item.canonical_url not in seen:
+            kept.append(item)
+            seen.add(item.canonical_url or item.url)
+    run.items = kept
 
 
 def _crawl_articles(settings: Settings, run: Pass, http_cache_dir: str | None) -> None:

@@ -31,7 +31,10 @@ def read_page(path: Path) -> bytes:
         import zlib
 
         d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        out = d.decompress(data, 200 * 1024 * 1024)
+        try:
+            out = d.decompress(data, 200 * 1024 * 1024)
+        except zlib.error as exc:
+            raise ValueError(f"not a readable gzip file: {exc}") from None
         if d.unconsumed_tail:
             raise ValueError("decompresses to more than 200 MB; refused")
         return out

@@ -28,8 +28,11 @@ class CrawlError(Exception):
 
 
 def run_jobs(jobs: list[dict[str, Any]], crawl: CrawlSettings, *, http_cache_dir: str | None = None,
-             timeout: float = 1800) -> list[dict[str, Any]]:
-    """Crawl ``jobs`` with a real Scrapy run in a child process and return its results."""
+             timeout: float = 1800, stats: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Crawl ``jobs`` with a real Scrapy run in a child process and return its results.
+
+    ``stats``, when given, receives Scrapy's own counters for the run (pages, seconds, errors).
+    """
     if not jobs:
         return []
     with tempfile.TemporaryDirectory(prefix="newsdesk-crawl-") as tmp:
@@ -50,6 +53,9 @@ def run_jobs(jobs: list[dict[str, Any]], crawl: CrawlSettings, *, http_cache_dir
             if line.strip():
                 log.debug("scrapy: %s", line)
         results = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines() if line.strip()]
+        stats_file = Path(tmp, "stats.json")
+        if stats is not None and stats_file.is_file():
+            stats.update(json.loads(stats_file.read_text(encoding="utf-8")))
         log.info("crawled %d jobs in %.1f s", len(jobs), time.monotonic() - started)
         return results
 
@@ -74,6 +80,8 @@ def _child(spec_path: str, out_path: str) -> None:
         crawler.signals.connect(scraped, signal=signals.item_scraped)
         process.crawl(crawler, jobs=spec["jobs"])
         process.start()
+    counters = crawler.stats.get_stats() if crawler.stats else {}
+    Path(out_path).with_name("stats.json").write_text(json.dumps(counters, default=str), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -77,7 +77,7 @@ def _article(ctx: SocialContext, src: SourceSettings, board: str, url: str) -> I
     pushes = [p.xpath('string(.//span[contains(@class,"push-tag")])').strip()
               for p in main.xpath('.//div[@class="push"]')]
     for el in main.xpath('.//div[contains(@class,"article-metaline")] | .//div[@class="push"]'):
-        el.getparent().remove(el)
+        el.drop_tree()  # keeps the text that follows it (the body)
     body = main.text_content().split("\n--\n")[0].strip()
     author = meta.get("作者", "").split(" (")[0] or None
     return post(src, "ptt", url=url, text=body, author=author, published=_time(meta.get("時間")),
