@@ -179,11 +179,12 @@ class FeedSettings(_Model):
 
 class PressSettings(_Model):
     contacts: list[ContactSettings] = Field(default_factory=list)
-    template_dir: str | None = Field(default=None, description="folder whose templates override the shipped ones")
+    template_dir: str | None = Field(
+        default=None, description="folder whose templates override the shipped ones")
     second_approver: bool = Field(default=True, description="the approver must not be the author")
     missed_slot: Literal["publish", "next_slot", "hold"] = Field(
-        default="publish", description="what to do with a post whose time passed while newsdesk was down")
-    missed_grace_minutes: int = Field(default=60, ge=0, description="how late 'publish' may still publish")
+        default="publish", description="a post later than the grace: publish anyway | next_slot | hold")
+    missed_grace_minutes: int = Field(default=60, ge=0, description="lateness that still counts as on time")
     max_attempts: int = Field(default=5, ge=1, description="retryable failures before a post is failed")
     retry_minutes: int = Field(default=5, ge=1, description="first retry delay, doubled each time")
     media_base_url: str = Field(default="", description="public URL prefix where media files are served")
@@ -319,7 +320,8 @@ def _check_references(settings: Settings, origin: str) -> None:
             raise ConfigError(f"{origin}: officials.{i}.agency: unknown agency {off.agency!r}")
     for name, platform in settings.press.platforms.items():
         if name not in PLATFORMS:
-            raise ConfigError(f"{origin}: press.platforms.{name}: unknown platform (one of {', '.join(PLATFORMS)})")
+            raise ConfigError(
+                f"{origin}: press.platforms.{name}: unknown platform (one of {', '.join(PLATFORMS)})")
         if platform.token_env and platform.token_env not in SECRET_ENV:
             raise ConfigError(f"{origin}: press.platforms.{name}.token_env: {platform.token_env!r} "
                               "is not a declared secret (pipeline/settings.py ENVIRONMENT)")

@@ -18,11 +18,25 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CJK_FONTS = ("Noto Sans CJK TC", "Noto Sans TC", "Noto Sans CJK JP", "Noto Serif CJK TC", "Source Han Sans TW",
-             "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "AR PL UMing TW", "Droid Sans Fallback",
-             "Microsoft JhengHei", "PingFang TC", "Heiti TC")
-ENGLISH = {"本處發布新聞稿": "Office releases", "全府發布新聞稿": "All agencies' releases",
-           "市府網站新聞稿": "Website feed"}
+CJK_FONTS = (
+    "Noto Sans CJK TC",
+    "Noto Sans TC",
+    "Noto Sans CJK JP",
+    "Noto Serif CJK TC",
+    "Source Han Sans TW",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "AR PL UMing TW",
+    "Droid Sans Fallback",
+    "Microsoft JhengHei",
+    "PingFang TC",
+    "Heiti TC",
+)
+ENGLISH = {
+    "本處發布新聞稿": "Office releases",
+    "全府發布新聞稿": "All agencies' releases",
+    "市府網站新聞稿": "Website feed",
+}
 
 
 def find_cjk_font() -> str | None:
@@ -62,13 +76,12 @@ def _label(text: str, font: str | None, index: int) -> str:
 def _panel(ax: Axes, table: Table, font: str | None) -> None:
     months = [m for _, m in table.period.months]
     width = 0.8 / max(len(table.rows), 1)
-    kw = {"fontfamily": font} if font else {}
     for i, (name, counts) in enumerate(table.rows):
         xs = [x + i * width for x in range(len(months))]
         bars = ax.bar(xs, counts, width, label=_label(name, font, i))
         ax.bar_label(bars, labels=[f"{n:,}" for n in counts], fontsize=7)
     ax.set_xticks([x + width * (len(table.rows) - 1) / 2 for x in range(len(months))])
-    ax.set_xticklabels([f"{m} 月" if font else f"M{m}" for m in months], **kw)
+    ax.set_xticklabels([f"{m} 月" if font else f"M{m}" for m in months], fontfamily=font)
     title = table.caption if font else f"{table.period.months[0][0]} months {months[0]}-{months[-1]}"
-    ax.set_title(title, **kw)
+    ax.set_title(title, fontfamily=font)
     ax.legend(prop={"family": font} if font else None, fontsize=8)

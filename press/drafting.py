@@ -62,12 +62,20 @@ def context(release: Release, settings: Settings, when: datetime | None = None) 
     ctx: dict[str, Any] = dict(fields)
     tags = fields.get("hashtags", "")
     ctx.update(
-        kind=release.kind, title=release.title, agency=release.agency, body=release.body or "",
-        paragraphs=paragraphs, lead=paragraphs[0] if paragraphs else "", office=settings.office,
-        contacts=list(settings.press.contacts), fields=fields, url=release.url or fields.get("url"),
+        kind=release.kind,
+        title=release.title,
+        agency=release.agency,
+        body=release.body or "",
+        paragraphs=paragraphs,
+        lead=paragraphs[0] if paragraphs else "",
+        office=settings.office,
+        contacts=list(settings.press.contacts),
+        fields=fields,
+        url=release.url or fields.get("url"),
         date=when or release.published_at or release.scheduled_at or utcnow(),
         hashtags=tags.split() if isinstance(tags, str) else list(tags),
-        entries=schedule_entries(release.body or "") if release.kind == "schedule" else [])
+        entries=schedule_entries(release.body or "") if release.kind == "schedule" else [],
+    )
     if "story" in meta:
         ctx["story"] = meta["story"]
     return ctx
@@ -95,15 +103,30 @@ def story_from_alert(session: Session, alert_id: int) -> tuple[dict[str, Any], I
     item = session.get(ItemRow, alert.item_id) if alert.item_id else None
     if item is None:
         raise DraftError(f"--from-alert {alert_id}: the alert's story is no longer stored")
-    story = {"title": item.title, "outlet": item.outlet or item.source, "url": item.url,
-             "published_at": (item.published_at or item.collected_at).isoformat(), "item_id": item.id,
-             "alert_id": alert.id, "cluster_id": item.cluster_id}
+    story = {
+        "title": item.title,
+        "outlet": item.outlet or item.source,
+        "url": item.url,
+        "published_at": (item.published_at or item.collected_at).isoformat(),
+        "item_id": item.id,
+        "alert_id": alert.id,
+        "cluster_id": item.cluster_id,
+    }
     return story, item
 
 
-def draft(session: Session, settings: Settings, *, kind: str, author: str, title: str | None = None,
-          agency: str | None = None, body: str = "", fields: Mapping[str, Any] | None = None,
-          from_alert: int | None = None) -> Release:
+def draft(
+    session: Session,
+    settings: Settings,
+    *,
+    kind: str,
+    author: str,
+    title: str | None = None,
+    agency: str | None = None,
+    body: str = "",
+    fields: Mapping[str, Any] | None = None,
+    from_alert: int | None = None,
+) -> Release:
     """Create a draft (checked against its templates) and record the first transition."""
     if kind not in templating.KINDS:
         raise DraftError(f"--kind {kind!r}: choose from {', '.join(templating.KINDS)}")
@@ -120,8 +143,16 @@ def draft(session: Session, settings: Settings, *, kind: str, author: str, title
         title = title or "市長公開行程"
     if not title:
         raise DraftError("a draft needs a title (--title or --set title=...)")
-    release = Release(kind=kind, title=title, agency=agency, body=body, status="draft", author=author,
-                      timezone=settings.office.timezone, meta=meta)
+    release = Release(
+        kind=kind,
+        title=title,
+        agency=agency,
+        body=body,
+        status="draft",
+        author=author,
+        timezone=settings.office.timezone,
+        meta=meta,
+    )
     check_templates(release, settings)
     session.add(release)
     session.flush()

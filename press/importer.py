@@ -26,8 +26,13 @@ from sqlalchemy.orm import Session
 from pipeline.models import Release, utcnow
 from press.agencies import AgencyNames, issuer_from_body
 
-ALIASES = {"title": ("title",), "agency": ("agency", "department"), "published_at": ("published_at", "published"),
-           "body": ("body", "content"), "url": ("url", "link")}
+ALIASES = {
+    "title": ("title",),
+    "agency": ("agency", "department"),
+    "published_at": ("published_at", "published"),
+    "body": ("body", "content"),
+    "url": ("url", "link"),
+}
 BATCH = 2000
 
 
@@ -39,8 +44,10 @@ class ImportSummary:
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
 
     def describe(self, source: str) -> str:
-        text = (f"{source}: {self.read:,} lines read, {self.imported:,} imported, "
-                f"{self.duplicates:,} already present, {len(self.rejected):,} rejected")
+        text = (
+            f"{source}: {self.read:,} lines read, {self.imported:,} imported, "
+            f"{self.duplicates:,} already present, {len(self.rejected):,} rejected"
+        )
         shown = [f"  line {n}: {why}" for n, why in self.rejected[:10]]
         more = len(self.rejected) - len(shown)
         return "\n".join([text, *shown] + ([f"  ... and {more} more"] if more > 0 else []))
@@ -54,7 +61,7 @@ def open_lines(path: Path) -> IO[str]:
         raise ValueError(f"{path}: cannot open: {exc.strerror}") from None
     head = raw.read(2)
     raw.seek(0)
-    stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if head == b"\x1f\x8b" else raw
+    stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if head == b"\x1f\x8b" else raw  # type: ignore[assignment]
     return io.TextIOWrapper(stream, encoding="utf-8")
 
 
@@ -82,8 +89,9 @@ def content_hash(title: str, agency: str, published: datetime, url: str | None, 
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def read_releases(lines: IO[str], names: AgencyNames, tz: ZoneInfo,
-                  summary: ImportSummary) -> Iterator[dict[str, Any]]:
+def read_releases(
+    lines: IO[str], names: AgencyNames, tz: ZoneInfo, summary: ImportSummary
+) -> Iterator[dict[str, Any]]:
     """Rows ready for the ``releases`` table; bad lines go to ``summary.rejected``."""
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -111,13 +119,23 @@ def read_releases(lines: IO[str], names: AgencyNames, tz: ZoneInfo,
         unit = _field(row, "agency") or issuer_from_body(body)
         agency = names.short(unit)
         url = _field(row, "url")
-        yield {"kind": "release", "title": str(title).strip(), "agency": agency, "body": body,
-               "status": "published", "published_at": when, "url": url, "imported": True,
-               "content_hash": content_hash(str(title), agency, when, url, body),
-               "meta": {"unit": unit} if unit and unit != agency else {}}
+        yield {
+            "kind": "release",
+            "title": str(title).strip(),
+            "agency": agency,
+            "body": body,
+            "status": "published",
+            "published_at": when,
+            "url": url,
+            "imported": True,
+            "content_hash": content_hash(str(title), agency, when, url, body),
+            "meta": {"unit": unit} if unit and unit != agency else {},
+        }
 
 
-def import_releases(session: Session, path: Path, names: AgencyNames, tz: str = "Asia/Taipei") -> ImportSummary:
+def import_releases(
+    session: Session, path: Path, names: AgencyNames, tz: str = "Asia/Taipei"
+) -> ImportSummary:
     """Import a JSON Lines file of past releases in batches; returns what happened to each line."""
     summary = ImportSummary()
     known = set(session.scalars(select(Release.content_hash).where(Release.imported.is_(True))))

@@ -19,8 +19,17 @@ from press.tally import TallyRow, tally_posts, tally_releases, tally_responses
 
 CORNER = "類別 \\ 期間"
 TOTAL = "總計 (則)"
-PLATFORM_NAMES = {"facebook": "Facebook", "instagram": "Instagram", "threads": "Threads", "youtube": "YouTube",
-                  "x": "X", "line": "LINE", "bluesky": "Bluesky", "mastodon": "Mastodon", "feed": "市府網站新聞稿"}
+PLATFORM_NAMES = {
+    "facebook": "Facebook",
+    "instagram": "Instagram",
+    "threads": "Threads",
+    "youtube": "YouTube",
+    "x": "X",
+    "line": "LINE",
+    "bluesky": "Bluesky",
+    "mastodon": "Mastodon",
+    "feed": "市府網站新聞稿",
+}
 
 
 @dataclass
@@ -67,9 +76,14 @@ def releases_table(session: Session, settings: Settings, period: Period) -> Tabl
     rows = tally_releases(session, period.start, period.end, ("month", "agency"), tz=tz)
     per_agency = _by_month(rows, period)
     office = per_agency.get(settings.office.name, [0] * len(period.months))
-    everyone = [sum(col) for col in zip(*per_agency.values(), strict=True)] if per_agency else [0] * len(office)
-    return Table(f"{period.label}新聞稿發布則數", period,
-                 [("本處發布新聞稿", list(office)), ("全府發布新聞稿", everyone)])
+    everyone = (
+        [sum(col) for col in zip(*per_agency.values(), strict=True)] if per_agency else [0] * len(office)
+    )
+    return Table(
+        f"{period.label}新聞稿發布則數",
+        period,
+        [("本處發布新聞稿", list(office)), ("全府發布新聞稿", everyone)],
+    )
 
 
 def posts_table(session: Session, settings: Settings, period: Period) -> Table:
@@ -77,8 +91,11 @@ def posts_table(session: Session, settings: Settings, period: Period) -> Table:
     per_platform = _by_month(rows, period)
     order = list(PLATFORM_NAMES)
     names = sorted(per_platform, key=lambda p: (order.index(p) if p in order else len(order), p))
-    return Table(f"{period.label}社群平臺貼文則數", period,
-                 [(PLATFORM_NAMES.get(p, p), per_platform[p]) for p in names])
+    return Table(
+        f"{period.label}社群平臺貼文則數",
+        period,
+        [(PLATFORM_NAMES.get(p, p), per_platform[p]) for p in names],
+    )
 
 
 def responses_table(session: Session, settings: Settings, period: Period) -> Table:
@@ -90,8 +107,11 @@ def responses_table(session: Session, settings: Settings, period: Period) -> Tab
 
 
 def build_report(session: Session, settings: Settings, period: Period) -> list[Table]:
-    return [releases_table(session, settings, period), posts_table(session, settings, period),
-            responses_table(session, settings, period)]
+    return [
+        releases_table(session, settings, period),
+        posts_table(session, settings, period),
+        responses_table(session, settings, period),
+    ]
 
 
 def report_markdown(tables: list[Table]) -> str:

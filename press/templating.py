@@ -70,23 +70,28 @@ def environment(settings: Settings) -> jinja2.Environment:
             raise ValueError(f"press.template_dir: {override} is not a folder")
         folders.insert(0, str(override))
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folders), undefined=jinja2.StrictUndefined,
+        loader=jinja2.FileSystemLoader(folders),
+        undefined=jinja2.StrictUndefined,
         autoescape=lambda name: bool(name) and ".html" in str(name),
-        keep_trailing_newline=True, trim_blocks=False)
-    full = {a.short: a.name or a.short for a in settings.agencies}
+        keep_trailing_newline=True,
+        trim_blocks=False,
+    )
+    full: dict[str, str] = {a.short: a.name or a.short for a in settings.agencies}
     tz = settings.office.timezone
-    env.filters.update({
-        "roc_date": lambda v: roc.roc_date(_when(v), tz),
-        "roc_era": lambda v: roc.roc_era(_when(v), tz),
-        "roc_weekday": lambda v: roc.roc_weekday(_when(v), tz),
-        "roc_datetime": lambda v: roc.roc_datetime(_as_datetime(_when(v)), tz),
-        "taipei_time": lambda v: roc.taipei_time(_as_datetime(_when(v)), tz),
-        "agency_name": lambda short: full.get(short, short).removeprefix(settings.office.city + "政府"),
-        "agency_full": lambda short: full.get(short, short),
-        "contact": _contact,
-        "truncate_chars": _truncate_chars,
-        "hashtag": _hashtag,
-    })
+    env.filters.update(
+        {
+            "roc_date": lambda v: roc.roc_date(_when(v), tz),
+            "roc_era": lambda v: roc.roc_era(_when(v), tz),
+            "roc_weekday": lambda v: roc.roc_weekday(_when(v), tz),
+            "roc_datetime": lambda v: roc.roc_datetime(_as_datetime(_when(v)), tz),
+            "taipei_time": lambda v: roc.taipei_time(_as_datetime(_when(v)), tz),
+            "agency_name": lambda short: str(full.get(short, short)).removeprefix(settings.office.city + "政府"),
+            "agency_full": lambda short: full.get(short, short),
+            "contact": _contact,
+            "truncate_chars": _truncate_chars,
+            "hashtag": _hashtag,
+        }
+    )
     return env
 
 

@@ -32,16 +32,30 @@ class WorkflowError(ValueError):
     """A move the workflow does not allow; the message says why."""
 
 
-def record(session: Session, release: Release, old: str, new: str, actor: str, note: str | None = None,
-           at: datetime | None = None) -> Transition:
-    step = Transition(release_id=release.id, from_status=old, to_status=new, actor=actor, note=note,
-                      at=at or utcnow())
+def record(
+    session: Session,
+    release: Release,
+    old: str,
+    new: str,
+    actor: str,
+    note: str | None = None,
+    at: datetime | None = None,
+) -> Transition:
+    step = Transition(
+        release_id=release.id, from_status=old, to_status=new, actor=actor, note=note, at=at or utcnow()
+    )
     session.add(step)
     return step
 
 
-def move(session: Session, release: Release, new: str, actor: str, note: str | None = None,
-         at: datetime | None = None) -> None:
+def move(
+    session: Session,
+    release: Release,
+    new: str,
+    actor: str,
+    note: str | None = None,
+    at: datetime | None = None,
+) -> None:
     old = release.status
     if new not in MOVES.get(old, frozenset()):
         allowed = ", ".join(sorted(MOVES.get(old, frozenset()))) or "nothing"
@@ -55,13 +69,19 @@ def submit(session: Session, release: Release, actor: str) -> None:
     move(session, release, "review", actor)
 
 
-def approve(session: Session, release: Release, actor: str, settings: Settings, at: datetime | None = None) -> None:
+def approve(
+    session: Session, release: Release, actor: str, settings: Settings, at: datetime | None = None
+) -> None:
     """Approve a release in review; with ``press.second_approver`` the author cannot approve it."""
     if release.status != "review":
-        raise WorkflowError(f"release {release.id} is {release.status}: only a release in review can be approved")
+        raise WorkflowError(
+            f"release {release.id} is {release.status}: only a release in review can be approved"
+        )
     if settings.press.second_approver and actor == release.author:
-        raise WorkflowError(f"release {release.id}: {actor} wrote it and cannot approve it "
-                            "(press.second_approver requires a second person)")
+        raise WorkflowError(
+            f"release {release.id}: {actor} wrote it and cannot approve it "
+            "(press.second_approver requires a second person)"
+        )
     at = at or utcnow()
     move(session, release, "approved", actor, at=at)
     release.approved_by, release.approved_at = actor, at
@@ -95,5 +115,10 @@ def _hold_posts(session: Session, release: Release, to: str = "draft") -> None:
 
 
 def history(session: Session, release_id: int) -> list[Transition]:
-    return list(session.scalars(select(Transition).where(Transition.release_id == release_id)
-                                .order_by(Transition.at, Transition.id)))
+    return list(
+        session.scalars(
+            select(Transition)
+            .where(Transition.release_id == release_id)
+            .order_by(Transition.at, Transition.id)
+        )
+    )
