@@ -71,6 +71,9 @@ def register() -> None:
     from pipeline import commands as core
 
     core.register(main, config=config, alerts=alerts, sentiment=sentiment, tally=tally, sources=sources)
+    from press import commands as press_commands
+
+    press_commands.register(main, tally=tally)
 
 
 register()

@@ -78,6 +78,7 @@ def environment(settings: Settings) -> jinja2.Environment:
     )
     full: dict[str, str] = {a.short: a.name or a.short for a in settings.agencies}
     tz = settings.office.timezone
+    city_hall = settings.office.city + "政府"
     env.filters.update(
         {
             "roc_date": lambda v: roc.roc_date(_when(v), tz),
@@ -85,7 +86,7 @@ def environment(settings: Settings) -> jinja2.Environment:
             "roc_weekday": lambda v: roc.roc_weekday(_when(v), tz),
             "roc_datetime": lambda v: roc.roc_datetime(_as_datetime(_when(v)), tz),
             "taipei_time": lambda v: roc.taipei_time(_as_datetime(_when(v)), tz),
-            "agency_name": lambda short: str(full.get(short, short)).removeprefix(settings.office.city + "政府"),
+            "agency_name": lambda short: str(full.get(short, short)).removeprefix(city_hall),
             "agency_full": lambda short: full.get(short, short),
             "contact": _contact,
             "truncate_chars": _truncate_chars,
