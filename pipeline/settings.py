@@ -158,6 +158,7 @@ class PlatformSettings(_Model):
     token_env: str = Field(default="", description="environment variable holding the token")
     slots: list[str] = Field(default_factory=list, description="Asia/Taipei HH:MM publishing slots")
     api_version: str = Field(default="", description="e.g. v21.0 for the Graph API")
+    poll_interval: float = Field(default=3.0, ge=0, description="seconds between container status checks")
 
     @field_validator("slots")
     @classmethod
