@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -56,13 +55,13 @@ class ImportSummary:
 def open_lines(path: Path) -> IO[str]:
     """A text stream over a ``.jsonl`` or ``.jsonl.gz`` file; the error names the file."""
     try:
-        raw = path.open("rb")
+        with path.open("rb") as fh:
+            head = fh.read(2)
+        if head == b"\x1f\x8b":
+            return gzip.open(path, "rt", encoding="utf-8")
+        return path.open("r", encoding="utf-8")
     except OSError as exc:
         raise ValueError(f"{path}: cannot open: {exc.strerror}") from None
-    head = raw.read(2)
-    raw.seek(0)
-    stream: IO[bytes] = gzip.GzipFile(fileobj=raw) if head == b"\x1f\x8b" else raw  # type: ignore[assignment]
-    return io.TextIOWrapper(stream, encoding="utf-8")
 
 
 def _field(row: dict[str, Any], name: str) -> Any:

@@ -119,6 +119,6 @@ def history(session: Session, release_id: int) -> list[Transition]:
         session.scalars(
             select(Transition)
             .where(Transition.release_id == release_id)
-            .order_by(Transition.at, Transition.id)
+            .order_by(Transition.id)
         )
     )
