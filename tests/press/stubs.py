@@ -140,7 +140,7 @@ class StubServer(ThreadingHTTPServer):
 def serve(state: Platforms | None = None) -> Iterator[tuple[str, Platforms]]:
     state = state or Platforms()
     server = StubServer(state)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield server.base, state
@@ -208,7 +208,6 @@ def graph(state: Platforms, method: str, version: str, node: str, edge: str | No
             c["polls"] += 1
             if c["polls"] >= state.polls_before_ready:
                 c["status"] = "FINISHED"
-            return 200, {field_name: "IN_PROGRESS", "id": node}, {}
         return 200, {field_name: c["status"], "id": node}, {}
     if method != "POST":
         raise graph_error(100, "unsupported")
