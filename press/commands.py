@@ -37,7 +37,7 @@ def user_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except USER_ERRORS as exc:
-            raise click.ClickException(str(exc).strip("'\"")) from None
+            raise click.ClickException(str(exc.args[0]) if isinstance(exc, KeyError) else str(exc)) from None
 
     return wrapper  # type: ignore[return-value]
 
