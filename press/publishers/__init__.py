@@ -28,7 +28,9 @@ REGISTRY: dict[str, Factory] = {
     "instagram": lambda p, t: InstagramPublisher(
         p.base_url, p.api_version, p.account, t, interval=p.poll_interval
     ),
-    "threads": lambda p, t: ThreadsPublisher(p.base_url, p.api_version, p.account, t, interval=p.poll_interval),
+    "threads": lambda p, t: ThreadsPublisher(
+        p.base_url, p.api_version, p.account, t, interval=p.poll_interval
+    ),
     "youtube": lambda p, t: YouTubePublisher(p.base_url, t),
     "x": lambda p, t: XPublisher(p.base_url, t),
     "line": lambda p, t: LinePublisher(p.base_url, t),

@@ -67,16 +67,25 @@ class Platforms:
         if self.failure_rate and self.rng.random() < self.failure_rate:
             pick = self.rng.random()
             if pick < 0.5:
-                raise Reject(503, {"error": {"message": "Service temporarily unavailable", "code": 2,
-                                             "is_transient": True}} if graph else {"message": "unavailable"})
+                raise Reject(
+                    503,
+                    {"error": {"message": "Service temporarily unavailable", "code": 2, "is_transient": True}}
+                    if graph
+                    else {"message": "unavailable"},
+                )
             if pick < 0.8:
-                raise (graph_error(4, "Application request limit reached") if graph
-                       else Reject(429, {"title": "Too Many Requests"}, {"Retry-After": "1"}))
-            raise (graph_error(100, "Invalid parameter") if graph else Reject(400, {"message": "bad request"}))
+                raise (
+                    graph_error(4, "Application request limit reached")
+                    if graph
+                    else Reject(429, {"title": "Too Many Requests"}, {"Retry-After": "1"})
+                )
+            raise (
+                graph_error(100, "Invalid parameter") if graph else Reject(400, {"message": "bad request"})
+            )
 
 
 class Handler(BaseHTTPRequestHandler):
-    server: StubServer  # type: ignore[assignment]
+    server: StubServer
 
     def log_message(self, *args: Any) -> None:  # quiet
         pass
@@ -108,11 +117,13 @@ class Handler(BaseHTTPRequestHandler):
             payload = raw
         state = self.server.state
         with state.lock:
-            state.requests.append((method, parsed.path, {"query": query, "body": payload,
-                                                          "headers": dict(self.headers)}))
+            state.requests.append(
+                (method, parsed.path, {"query": query, "body": payload, "headers": dict(self.headers)})
+            )
             try:
-                status, body, headers = route(state, method, parsed.path, query, payload, self.headers,
-                                              self.server.base)
+                status, body, headers = route(
+                    state, method, parsed.path, query, payload, self.headers, self.server.base
+                )
             except Reject as rej:
                 status, body, headers = rej.status, rej.body, rej.headers
         self._send(status, body, headers)
@@ -170,8 +181,9 @@ def _need(values: dict[str, Any], *names: str) -> None:
 Result = tuple[int, Any, dict[str, str]]
 
 
-def route(state: Platforms, method: str, path: str, query: dict[str, Any], body: Any, headers: Any,
-          base: str) -> Result:
+def route(
+    state: Platforms, method: str, path: str, query: dict[str, Any], body: Any, headers: Any, base: str
+) -> Result:
     m = re.fullmatch(r"/(v\d+\.\d+)/([^/]+)(?:/(\w+))?", path)
     if m:
         return graph(state, method, m.group(1), m.group(2), m.group(3), query, body)
@@ -188,8 +200,9 @@ def route(state: Platforms, method: str, path: str, query: dict[str, Any], body:
     raise Reject(404, {"error": f"no route {method} {path}"})
 
 
-def graph(state: Platforms, method: str, version: str, node: str, edge: str | None, query: dict[str, Any],
-          body: Any) -> Result:
+def graph(
+    state: Platforms, method: str, version: str, node: str, edge: str | None, query: dict[str, Any], body: Any
+) -> Result:
     values = query if method == "GET" else body
     if not isinstance(values, dict):
         raise graph_error(100, "form-encoded parameters expected")
@@ -242,8 +255,12 @@ def graph(state: Platforms, method: str, version: str, node: str, edge: str | No
             raise graph_error(9004, "Only photo or video can be accepted as media type.", 2207052)
         state.random_failure(route_key, True)
         cid = state.next_id()
-        state.containers[cid] = {"status": "IN_PROGRESS", "polls": 0, "owner": node, "text": values.get("text")
-                                 or values.get("caption", "")}
+        state.containers[cid] = {
+            "status": "IN_PROGRESS",
+            "polls": 0,
+            "owner": node,
+            "text": values.get("text") or values.get("caption", ""),
+        }
         return 200, {"id": cid}, {}
     if edge in ("media_publish", "threads_publish"):
         _need(values, "creation_id")
@@ -262,23 +279,29 @@ def graph(state: Platforms, method: str, version: str, node: str, edge: str | No
     raise graph_error(100, f"Unknown edge {edge}")
 
 
-def youtube(state: Platforms, method: str, query: dict[str, Any], body: Any, headers: Any, base: str) -> Result:
+def youtube(
+    state: Platforms, method: str, query: dict[str, Any], body: Any, headers: Any, base: str
+) -> Result:
     _bearer(headers, state)
     if method == "POST":
         if query.get("uploadType") != "resumable" or not query.get("part"):
-            raise Reject(400, {"error": {"code": 400, "message": "uploadType=resumable and part are required"}})
+            raise Reject(
+                400, {"error": {"code": 400, "message": "uploadType=resumable and part are required"}}
+            )
         size = headers.get("X-Upload-Content-Length")
         kind = headers.get("X-Upload-Content-Type", "")
         if not size or not (kind.startswith("video/") or kind == "application/octet-stream"):
             raise Reject(400, {"error": {"code": 400, "message": "X-Upload-Content-Length/Type missing"}})
         snippet = body.get("snippet", {}) if isinstance(body, dict) else {}
         if not snippet.get("title") or len(snippet["title"]) > 100 or "<" in snippet["title"]:
-            raise Reject(400, {"error": {"code": 400, "message": "invalid title",
-                                         "errors": [{"reason": "invalidTitle"}]}})
+            raise Reject(
+                400,
+                {"error": {"code": 400, "message": "invalid title", "errors": [{"reason": "invalidTitle"}]}},
+            )
         state.injected("youtube:start")
-        upload = uuid.uuid4().hex
-        state.uploads[upload] = {"size": int(size), "done": None, "meta": body}
-        loc = f"{base}/upload/youtube/v3/videos?uploadType=resumable&upload_id={upload}"
+        upload_id = uuid.uuid4().hex
+        state.uploads[upload_id] = {"size": int(size), "done": None, "meta": body}
+        loc = f"{base}/upload/youtube/v3/videos?uploadType=resumable&upload_id={upload_id}"
         return 200, None, {"Location": loc}
     upload = state.uploads.get(query.get("upload_id", ""))
     if upload is None:
@@ -310,8 +333,10 @@ def tweets(state: Platforms, body: Any, headers: Any) -> Result:
     if _x_weight(body["text"]) > 280:
         raise Reject(400, {"title": "Invalid Request", "detail": "Tweet text is too long"})
     if any(t == body["text"] for p, t in state.posted_texts if p == "x"):
-        raise Reject(403, {"title": "Forbidden", "detail": "You are not allowed to create a Tweet with "
-                                                           "duplicate content."})
+        raise Reject(
+            403,
+            {"title": "Forbidden", "detail": "You are not allowed to create a Tweet with duplicate content."},
+        )
     state.random_failure("x", False)
     state.created["x"] += 1
     state.posted_texts.append(("x", body["text"]))
@@ -328,10 +353,17 @@ def line(state: Platforms, body: Any, headers: Any) -> Result:
         except ValueError:
             raise Reject(400, {"message": "The retry key must be a UUID"}) from None
         if key in state.line_keys:
-            return 409, {"message": "The retry key is already accepted"}, {
-                "x-line-accepted-request-id": state.line_keys[key]}
+            return (
+                409,
+                {"message": "The retry key is already accepted"},
+                {"x-line-accepted-request-id": state.line_keys[key]},
+            )
     messages = body.get("messages") if isinstance(body, dict) else None
-    if not messages or len(messages) > 5 or any(m.get("type") != "text" or not m.get("text") for m in messages):
+    if (
+        not messages
+        or len(messages) > 5
+        or any(m.get("type") != "text" or not m.get("text") for m in messages)
+    ):
         raise Reject(400, {"message": "The request body has 1 error(s)"})
     if any(len(m["text"]) > 5000 for m in messages):
         raise Reject(400, {"message": "Length must be between 0 and 5000"})
@@ -346,9 +378,19 @@ def line(state: Platforms, body: Any, headers: Any) -> Result:
 def bluesky(state: Platforms, method: str, body: Any, headers: Any) -> Result:
     if method == "com.atproto.server.createSession":
         if body.get("identifier") != "taipei.example" or body.get("password") != state.token:
-            raise Reject(401, {"error": "AuthenticationRequired", "message": "Invalid identifier or password"})
-        return 200, {"did": "did:plc:taipei", "handle": "taipei.example", "accessJwt": "jwt-access",
-                     "refreshJwt": "jwt-refresh"}, {}
+            raise Reject(
+                401, {"error": "AuthenticationRequired", "message": "Invalid identifier or password"}
+            )
+        return (
+            200,
+            {
+                "did": "did:plc:taipei",
+                "handle": "taipei.example",
+                "accessJwt": "jwt-access",
+                "refreshJwt": "jwt-refresh",
+            },
+            {},
+        )
     if method == "com.atproto.repo.createRecord":
         if headers.get("Authorization") != "Bearer jwt-access":
             raise Reject(401, {"error": "AuthenticationRequired", "message": "Authentication Required"})
@@ -358,11 +400,13 @@ def bluesky(state: Platforms, method: str, body: Any, headers: Any) -> Result:
         if record.get("$type") != "app.bsky.feed.post" or not record.get("createdAt"):
             raise Reject(400, {"error": "InvalidRequest", "message": "Invalid app.bsky.feed.post record"})
         if len(record.get("text", "")) > 300:
-            raise Reject(400, {"error": "InvalidRequest", "message": "Record/text must not be longer than 300"})
+            raise Reject(
+                400, {"error": "InvalidRequest", "message": "Record/text must not be longer than 300"}
+            )
         for facet in record.get("facets", []):
             text = record["text"].encode("utf-8")
             uri = facet["features"][0]["uri"].encode("utf-8")
-            if text[facet["index"]["byteStart"]:facet["index"]["byteEnd"]] != uri:
+            if text[facet["index"]["byteStart"] : facet["index"]["byteEnd"]] != uri:
                 raise Reject(400, {"error": "InvalidRequest", "message": "facet byte range does not match"})
         rkey = body.get("rkey")
         if rkey is not None and not TID.match(rkey):

@@ -12,8 +12,11 @@ def test_draft_review_approve_schedule_publish_through_the_cli(settings: Setting
     run = CliRunner().invoke
     body = tmp_path / "body.txt"
     body.write_text("臺北市今日啟用新社宅。\n共 300 戶。", encoding="utf-8")
-    r = run(main, ["press", "draft", "--title", "新社宅啟用", "--agency", "都發局", "--body", str(body),
-                   "--as", "amy"], env=env)
+    r = run(
+        main,
+        ["press", "draft", "--title", "新社宅啟用", "--agency", "都發局", "--body", str(body), "--as", "amy"],
+        env=env,
+    )
     assert r.exit_code == 0, r.output
     assert r.output.startswith("draft 1: 新社宅啟用 (都發局)") and "臺北市政府都市發展局新聞稿" in r.output
     assert run(main, ["press", "review", "1", "--as", "amy"], env=env).exit_code == 0
@@ -23,17 +26,38 @@ def test_draft_review_approve_schedule_publish_through_the_cli(settings: Setting
     r = run(main, ["press", "schedule", "1", "--at", "2020-01-01 10:00", "--as", "amy"], env=env)
     assert r.exit_code == 1 and "is in the past" in r.output
     at = (datetime.now(UTC) + timedelta(minutes=5)).astimezone().strftime("%Y-%m-%dT%H:%M%z")
-    r = run(main, ["press", "schedule", "1", "--at", at, "--platform", "facebook", "--platform", "threads",
-                   "--as", "amy"], env=env)
+    r = run(
+        main,
+        [
+            "press",
+            "schedule",
+            "1",
+            "--at",
+            at,
+            "--platform",
+            "facebook",
+            "--platform",
+            "threads",
+            "--as",
+            "amy",
+        ],
+        env=env,
+    )
     assert r.exit_code == 0, r.output
     later = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     r = run(main, ["press", "publish", "--now", later], env=env)
     assert r.exit_code == 0 and "releases 1, simulated 2" in r.output, r.output  # no tokens: dry run
     r = run(main, ["press", "history", "1"], env=env)
     assert [line.split("  ")[2] for line in r.output.splitlines()] == [
-        "- → draft", "draft → review", "review → approved", "approved → scheduled",
-        "scheduled → published"]
+        "- → draft",
+        "draft → review",
+        "review → approved",
+        "approved → scheduled",
+        "scheduled → published",
+    ]
     r = run(main, ["press", "show", "1", "--format", "md"], env=env)
     assert r.output.startswith("# 新社宅啟用")
-    r = run(main, ["press", "draft", "--kind", "advisory", "--title", "記者會", "--set", "place=市府"], env=env)
+    r = run(
+        main, ["press", "draft", "--kind", "advisory", "--title", "記者會", "--set", "place=市府"], env=env
+    )
     assert r.exit_code == 1 and "advisory.html.j2, line 4: missing field 'when'" in r.output

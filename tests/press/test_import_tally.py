@@ -16,7 +16,12 @@ from press.importer import import_releases
 from press.tally import tally_releases
 
 ROWS = [
-    {"title": "A", "agency": "臺北市政府都市發展局", "published_at": "2024-01-31T23:30:00+08:00", "body": "x"},
+    {
+        "title": "A",
+        "agency": "臺北市政府都市發展局",
+        "published_at": "2024-01-31T23:30:00+08:00",
+        "body": "x",
+    },
     {"title": "B", "department": "臺北市政府工務局新建工程處", "published": "2024-02-01", "content": "y"},
     {"title": "C", "published_at": "2024-02-03", "body": "內文\n發稿單位：秘書處媒體事務組"},
     {"title": "D", "published_at": "2024-02-29T17:00:00Z", "agency": "秘書處"},  # 1 Mar in Taipei
@@ -36,8 +41,9 @@ def _names(settings: Settings) -> AgencyNames:
     return AgencyNames((a.short, a.name) for a in settings.agencies)
 
 
-def test_import_maps_agencies_rejects_bad_lines_and_is_idempotent(tmp_path: Path, session: Session,
-                                                                   settings: Settings) -> None:
+def test_import_maps_agencies_rejects_bad_lines_and_is_idempotent(
+    tmp_path: Path, session: Session, settings: Settings
+) -> None:
     summary = import_releases(session, _write(tmp_path, gz=True), _names(settings))
     assert (summary.read, summary.imported) == (7, 4)
     assert [n for n, _ in summary.rejected] == [5, 6, 7]
@@ -51,8 +57,9 @@ def test_import_maps_agencies_rejects_bad_lines_and_is_idempotent(tmp_path: Path
 
 def test_tally_months_are_taipei_months(tmp_path: Path, session: Session, settings: Settings) -> None:
     import_releases(session, _write(tmp_path), _names(settings))
-    rows = tally_releases(session, datetime(2023, 12, 31, 16, tzinfo=UTC), datetime(2024, 12, 31, tzinfo=UTC),
-                          ("month",))
+    rows = tally_releases(
+        session, datetime(2023, 12, 31, 16, tzinfo=UTC), datetime(2024, 12, 31, tzinfo=UTC), ("month",)
+    )
     assert {r.key[0]: r.count for r in rows} == {"2024-01": 1, "2024-02": 2, "2024-03": 1}
 
 
@@ -61,11 +68,29 @@ def test_tally_cli_csv(tmp_path: Path, settings: Settings) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["press", "import", str(_write(tmp_path))], env=env)
     assert result.exit_code == 0, result.output
-    result = runner.invoke(main, ["tally", "releases", "--from", "113年1月1日", "--to", "2024-02-29",
-                                  "--by", "month,agency", "--format", "csv"], env=env)
+    result = runner.invoke(
+        main,
+        [
+            "tally",
+            "releases",
+            "--from",
+            "113年1月1日",
+            "--to",
+            "2024-02-29",
+            "--by",
+            "month,agency",
+            "--format",
+            "csv",
+        ],
+        env=env,
+    )
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == ["month,agency,count", "2024-01,都發局,1", "2024-02,工務局,1",
-                                          "2024-02,秘書處,1"]
+    assert result.output.splitlines() == [
+        "month,agency,count",
+        "2024-01,都發局,1",
+        "2024-02,工務局,1",
+        "2024-02,秘書處,1",
+    ]
     out = tmp_path / "t.xlsx"
     result = runner.invoke(main, ["tally", "releases", "--format", "xlsx", "--output", str(out)], env=env)
     assert result.exit_code == 0 and out.stat().st_size > 0
@@ -74,13 +99,15 @@ def test_tally_cli_csv(tmp_path: Path, settings: Settings) -> None:
 
 
 def test_import_missing_file_names_it(tmp_path: Path, settings: Settings) -> None:
-    result = CliRunner().invoke(main, ["press", "import", str(tmp_path / "none.jsonl")],
-                                env={"DATABASE_URL": settings.database_url})
+    result = CliRunner().invoke(
+        main, ["press", "import", str(tmp_path / "none.jsonl")], env={"DATABASE_URL": settings.database_url}
+    )
     assert result.exit_code == 1 and "none.jsonl: cannot open" in result.output
 
 
-def test_tainan_releases_match_an_independent_count(shared_data: Path, session: Session,
-                                                    settings: Settings) -> None:
+def test_tainan_releases_match_an_independent_count(
+    shared_data: Path, session: Session, settings: Settings
+) -> None:
     path = shared_data / "press" / "tainan-releases-2024.jsonl.gz"
     names = _names(settings)
     summary = import_releases(session, path, names)

@@ -23,8 +23,13 @@ Stub = tuple[str, Platforms]
 
 
 def _post(text: str = "北市社宅新進度 https://www.gov.taipei/n/1", **kw: Any) -> Outgoing:
-    return Outgoing(post_id=kw.pop("post_id", 1), platform=kw.pop("platform", "x"), text=text,
-                    key=kw.pop("key", "newsdesk-post-1"), **kw)
+    return Outgoing(
+        post_id=kw.pop("post_id", 1),
+        platform=kw.pop("platform", "x"),
+        text=text,
+        key=kw.pop("key", "newsdesk-post-1"),
+        **kw,
+    )
 
 
 def _noop(_: dict[str, Any]) -> None:
@@ -84,14 +89,17 @@ def test_instagram_not_ready_is_retryable(stub: Stub) -> None:
     state.polls_before_ready = 100
     with pytest.raises(PublishError) as err:
         InstagramPublisher(base, "v21.0", "1780", TOKEN, polls=2, interval=0.0).publish(
-            _post(media=[IMAGE], platform="instagram"), _noop)
+            _post(media=[IMAGE], platform="instagram"), _noop
+        )
     assert err.value.kind == "retryable" and err.value.code == "container-not-ready"
 
 
 def test_instagram_validation() -> None:
     pub = InstagramPublisher("http://127.0.0.1:9", "v21.0", "1", TOKEN)
     big = {"url": "https://m.example/big.jpg", "type": "image/jpeg", "bytes": 9_500_000}
-    assert pub.validate(_post(media=[big])) == ["instagram: https://m.example/big.jpg is 9.5 MB, the limit is 8.0 MB"]
+    assert pub.validate(_post(media=[big])) == [
+        "instagram: https://m.example/big.jpg is 9.5 MB, the limit is 8.0 MB"
+    ]
     local = {"path": "/tmp/a.png", "type": "image/png", "bytes": 10}
     problems = pub.validate(_post(media=[local]))
     assert any("allowed: image/jpeg" in p for p in problems) and any("public URL" in p for p in problems)
@@ -118,9 +126,13 @@ def test_youtube_resumable_upload_and_resume(stub: Stub, tmp_path: Path) -> None
     media = [{"path": str(video), "type": "video/mp4", "bytes": 4096}]
     pub = YouTubePublisher(base, TOKEN)
     assert pub.validate(_post("說明", title="標題<>", media=media)) == [
-        "youtube: title and description may not contain < or >"]
-    state.fail["youtube:put"].append(__import__("tests.press.stubs", fromlist=["Reject"]).Reject(
-        503, {"error": {"code": 503, "message": "backend error"}}))
+        "youtube: title and description may not contain < or >"
+    ]
+    state.fail["youtube:put"].append(
+        __import__("tests.press.stubs", fromlist=["Reject"]).Reject(
+            503, {"error": {"code": 503, "message": "backend error"}}
+        )
+    )
     saved: dict[str, Any] = {}
     with pytest.raises(PublishError) as err:
         pub.publish(_post("說明", title="市長記者會", media=media), saved.update)

@@ -27,18 +27,35 @@ def _seed(session: Session) -> None:
         for i in range(ALL[m]):
             # spread over the month, in Taipei time; the first lands at 00:10 on the 1st (UTC: previous month)
             when = datetime(2024, m + 1, 1, 0, 10, tzinfo=TAIPEI) + timedelta(hours=i % 600)
-            rows.append(Release(title=f"r{m}-{i}", agency="秘書處" if i < OFFICE[m] else "工務局",
-                                status="published", published_at=when, imported=True))
+            rows.append(
+                Release(
+                    title=f"r{m}-{i}",
+                    agency="秘書處" if i < OFFICE[m] else "工務局",
+                    status="published",
+                    published_at=when,
+                    imported=True,
+                )
+            )
     # outside the period or not published: must not count
-    rows.append(Release(title="x", agency="秘書處", status="published",
-                        published_at=datetime(2024, 6, 30, 16, 0, tzinfo=UTC)))  # 1 July in Taipei
+    rows.append(
+        Release(
+            title="x",
+            agency="秘書處",
+            status="published",
+            published_at=datetime(2024, 6, 30, 16, 0, tzinfo=UTC),
+        )
+    )  # 1 July in Taipei
     rows.append(Release(title="y", agency="秘書處", status="draft"))
     session.add_all(rows)
-    session.add_all([Post(platform="facebook", status="published", published_at=datetime(2024, 2, 3, tzinfo=UTC)),
-                     Post(platform="threads", status="published", published_at=datetime(2024, 2, 4, tzinfo=UTC)),
-                     Post(platform="threads", status="simulated", published_at=datetime(2024, 2, 4, tzinfo=UTC)),
-                     Response(agency="捷運局", status="responded", responded_at=datetime(2024, 3, 1, tzinfo=UTC)),
-                     Response(agency="捷運局", status="open")])
+    session.add_all(
+        [
+            Post(platform="facebook", status="published", published_at=datetime(2024, 2, 3, tzinfo=UTC)),
+            Post(platform="threads", status="published", published_at=datetime(2024, 2, 4, tzinfo=UTC)),
+            Post(platform="threads", status="simulated", published_at=datetime(2024, 2, 4, tzinfo=UTC)),
+            Response(agency="捷運局", status="responded", responded_at=datetime(2024, 3, 1, tzinfo=UTC)),
+            Response(agency="捷運局", status="open"),
+        ]
+    )
     session.commit()
 
 
@@ -47,7 +64,9 @@ def test_report_reproduces_the_council_table(session: Session, settings: Setting
     tables = build_report(session, settings, parse_period("113H1"))
     md = report_markdown(tables)
     assert EXPECTED in md
-    assert "| Facebook | 0 | 1 | 0 | 0 | 0 | 0 | 1 |" in md and "| Threads | 0 | 1 | 0 | 0 | 0 | 0 | 1 |" in md
+    assert (
+        "| Facebook | 0 | 1 | 0 | 0 | 0 | 0 | 1 |" in md and "| Threads | 0 | 1 | 0 | 0 | 0 | 0 | 1 |" in md
+    )
     assert "| 捷運局 | 0 | 0 | 1 | 0 | 0 | 0 | 1 |" in md
     csv_text = report_csv(tables)
     assert '全府發布新聞稿,594,669,726,735,649,589,"3,962"' in csv_text
@@ -59,8 +78,11 @@ def test_report_reproduces_the_council_table(session: Session, settings: Setting
 def test_report_command_writes_all_formats(session: Session, settings: Settings, tmp_path: Path) -> None:
     _seed(session)
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["report", "--half", "113H1", "--format", "all", "--output", str(out)],
-                                env={"DATABASE_URL": settings.database_url})
+    result = CliRunner().invoke(
+        main,
+        ["report", "--half", "113H1", "--format", "all", "--output", str(out)],
+        env={"DATABASE_URL": settings.database_url},
+    )
     assert result.exit_code == 0, result.output
     assert EXPECTED in (out / "report-113H1.md").read_text(encoding="utf-8")
     assert (out / "report-113H1.csv").is_file() and (out / "report-113H1.png").is_file()

@@ -32,7 +32,9 @@ def test_parse_date_error_names_text() -> None:
 def test_periods() -> None:
     h1 = roc.parse_period("113H1")
     assert h1.label == "113年上半年" and h1.keys() == [f"2024-0{m}" for m in range(1, 7)]
-    assert h1.start == datetime(2023, 12, 31, 16, tzinfo=UTC) and h1.end == datetime(2024, 6, 30, 16, tzinfo=UTC)
+    assert h1.start == datetime(2023, 12, 31, 16, tzinfo=UTC) and h1.end == datetime(
+        2024, 6, 30, 16, tzinfo=UTC
+    )
     assert roc.parse_period("113h2").keys()[0] == "2024-07"
     assert roc.parse_period("112Q4").keys() == ["2023-10", "2023-11", "2023-12"]
     assert roc.parse_period("113-09").label == "113年9月"

@@ -23,18 +23,22 @@ TEXT_ONLY = ["facebook", "threads", "x", "line", "bluesky", "mastodon"]
 
 def test_next_slot_in_taipei() -> None:
     at = datetime(2024, 9, 2, 5, 0, tzinfo=UTC)  # 13:00 Taipei
-    assert next_slot(at, ["09:00", "12:00", "18:00"], "Asia/Taipei") == datetime(2024, 9, 2, 10, 0, tzinfo=UTC)
+    assert next_slot(at, ["09:00", "12:00", "18:00"], "Asia/Taipei") == datetime(
+        2024, 9, 2, 10, 0, tzinfo=UTC
+    )
     late = datetime(2024, 9, 2, 11, 0, tzinfo=UTC)  # 19:00 Taipei → 09:00 next day
     assert next_slot(late, ["09:00", "18:00"], "Asia/Taipei") == datetime(2024, 9, 3, 1, 0, tzinfo=UTC)
 
 
-def test_publish_once_and_never_again(live_settings: Settings, live_sessions: sessionmaker[Session],
-                                      stub: tuple[str, Platforms]) -> None:
+def test_publish_once_and_never_again(
+    live_settings: Settings, live_sessions: sessionmaker[Session], stub: tuple[str, Platforms]
+) -> None:
     _, state = stub
     with live_sessions() as session:
         release = approved_release(session, live_settings)
-        schedule_release(session, live_settings, release, NOW + timedelta(hours=1), "amy", now=NOW,
-                         platforms=TEXT_ONLY)
+        schedule_release(
+            session, live_settings, release, NOW + timedelta(hours=1), "amy", now=NOW, platforms=TEXT_ONLY
+        )
         session.commit()
         assert run_due(session, live_settings, NOW + timedelta(minutes=30)).line() == "nothing due"
         summary = run_due(session, live_settings, NOW + timedelta(hours=1, minutes=1))
@@ -49,14 +53,22 @@ def test_publish_once_and_never_again(live_settings: Settings, live_sessions: se
         assert {p.status for p in posts} == {"published"} and all(p.external_id for p in posts)
 
 
-def test_restart_mid_publish_never_posts_twice(live_settings: Settings, live_sessions: sessionmaker[Session],
-                                               stub: tuple[str, Platforms]) -> None:
+def test_restart_mid_publish_never_posts_twice(
+    live_settings: Settings, live_sessions: sessionmaker[Session], stub: tuple[str, Platforms]
+) -> None:
     """A process dies after calling the platform and before storing the result."""
     _, state = stub
     with live_sessions() as session:
         release = approved_release(session, live_settings)
-        schedule_release(session, live_settings, release, NOW + timedelta(minutes=5), "amy", now=NOW,
-                         platforms=["facebook", "line", "threads"])
+        schedule_release(
+            session,
+            live_settings,
+            release,
+            NOW + timedelta(minutes=5),
+            "amy",
+            now=NOW,
+            platforms=["facebook", "line", "threads"],
+        )
         session.commit()
     pubs = registry.build(live_settings)
 
@@ -70,17 +82,16 @@ def test_restart_mid_publish_never_posts_twice(live_settings: Settings, live_ses
             self.inner, self.name = inner, inner.name
             self.idempotent, self.daily_limit = inner.idempotent, inner.daily_limit
 
-        def validate(self, post):  # type: ignore[no-untyped-def]
+        def validate(self, post):
             return self.inner.validate(post)
 
-        def publish(self, post, progress):  # type: ignore[no-untyped-def]
+        def publish(self, post, progress):
             self.inner.publish(post, progress)
             raise Crash
 
     for name in ("facebook", "line", "threads"):
         with live_sessions() as session, pytest.raises(Crash):
-            run_due(session, live_settings, NOW + timedelta(minutes=6),
-                    {**pubs, name: Dying(pubs[name])})  # type: ignore[dict-item]
+            run_due(session, live_settings, NOW + timedelta(minutes=6), {**pubs, name: Dying(pubs[name])})
     # a fresh process (new sessions) picks up where it stopped
     with live_sessions() as session:
         run_due(session, live_settings, NOW + timedelta(minutes=7), registry.build(live_settings))
@@ -93,8 +104,9 @@ def test_restart_mid_publish_never_posts_twice(live_settings: Settings, live_ses
     assert posts["threads"].external_id == posts["threads"].meta["media_id"]
 
 
-def test_expired_token_waits_and_alerts(tmp_path: Path, stub: tuple[str, Platforms],
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_expired_token_waits_and_alerts(
+    tmp_path: Path, stub: tuple[str, Platforms], monkeypatch: pytest.MonkeyPatch
+) -> None:
     base, state = stub
     monkeypatch.setenv("META_ACCESS_TOKEN", "expired")
     settings = load_settings(None, live_overrides(base, tmp_path), use_env=False)
@@ -102,8 +114,9 @@ def test_expired_token_waits_and_alerts(tmp_path: Path, stub: tuple[str, Platfor
     with sessions() as session:
         for i in range(2):
             release = approved_release(session, settings, title=f"稿{i}")
-            schedule_release(session, settings, release, NOW + timedelta(minutes=1), "amy", now=NOW,
-                             platforms=["facebook"])
+            schedule_release(
+                session, settings, release, NOW + timedelta(minutes=1), "amy", now=NOW, platforms=["facebook"]
+            )
         session.commit()
         summary = run_due(session, settings, NOW + timedelta(minutes=2))
         assert summary.waiting == 2 and state.created["facebook"] == 0
@@ -121,7 +134,9 @@ def test_expired_token_waits_and_alerts(tmp_path: Path, stub: tuple[str, Platfor
         assert run_due(session, settings, NOW + timedelta(hours=1)).published == 2
 
 
-def test_missed_slot_rules(tmp_path: Path, stub: tuple[str, Platforms], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missed_slot_rules(
+    tmp_path: Path, stub: tuple[str, Platforms], monkeypatch: pytest.MonkeyPatch
+) -> None:
     base, state = stub
     monkeypatch.setenv("X_ACCESS_TOKEN", state.token)
     overrides = live_overrides(base, tmp_path, missed_slot="next_slot", missed_grace_minutes=30)
@@ -130,8 +145,9 @@ def test_missed_slot_rules(tmp_path: Path, stub: tuple[str, Platforms], monkeypa
     sessions = open_database(settings.database_url)
     with sessions() as session:
         release = approved_release(session, settings)
-        (post,) = schedule_release(session, settings, release, NOW + timedelta(minutes=10), "amy", now=NOW,
-                                   platforms=["x"])
+        (post,) = schedule_release(
+            session, settings, release, NOW + timedelta(minutes=10), "amy", now=NOW, platforms=["x"]
+        )
         assert post.scheduled_at == datetime(2024, 9, 2, 1, 0, tzinfo=UTC)  # 09:00 slot
         session.commit()
         # newsdesk was down until 12:00 Taipei: the 09:00 slot is missed → moved to 18:00
@@ -142,20 +158,30 @@ def test_missed_slot_rules(tmp_path: Path, stub: tuple[str, Platforms], monkeypa
 
 
 def test_validation_problems_are_all_reported_before_anything_is_stored(
-        live_settings: Settings, live_sessions: sessionmaker[Session]) -> None:
+    live_settings: Settings, live_sessions: sessionmaker[Session]
+) -> None:
     from press.schedule import ScheduleError
 
     with live_sessions() as session:
         release = approved_release(session, live_settings)
         big = {"url": "https://m.example/big.jpg", "type": "image/jpeg", "bytes": 9_000_000}
         with pytest.raises(ScheduleError) as err:
-            schedule_release(session, live_settings, release, NOW + timedelta(hours=1), "amy", now=NOW,
-                             platforms=["threads", "youtube", "instagram"], media=[big])
+            schedule_release(
+                session,
+                live_settings,
+                release,
+                NOW + timedelta(hours=1),
+                "amy",
+                now=NOW,
+                platforms=["threads", "youtube", "instagram"],
+                media=[big],
+            )
         problems = str(err.value).splitlines()[1:]
         assert [p.strip() for p in problems] == [
             "threads: https://m.example/big.jpg is 9.0 MB, the limit is 8.0 MB",
             "youtube: needs at least 1 media file(s)",
-            "instagram: https://m.example/big.jpg is 9.0 MB, the limit is 8.0 MB"]
+            "instagram: https://m.example/big.jpg is 9.0 MB, the limit is 8.0 MB",
+        ]
         assert release.status == "approved" and not session.scalars(select(Post)).all()
 
 
@@ -163,23 +189,39 @@ def test_dry_run_is_the_default_without_tokens(settings: Settings, session: Sess
     pubs = registry.build(settings)
     assert pubs and all(getattr(p, "dry_run", False) for p in pubs.values())
     release = approved_release(session, settings)
-    schedule_release(session, settings, release, NOW + timedelta(minutes=1), "amy", now=NOW,
-                     platforms=["facebook", "threads"], publishers=pubs)
+    schedule_release(
+        session,
+        settings,
+        release,
+        NOW + timedelta(minutes=1),
+        "amy",
+        now=NOW,
+        platforms=["facebook", "threads"],
+        publishers=pubs,
+    )
     session.commit()
     summary = run_due(session, settings, NOW + timedelta(days=1), pubs)
     assert summary.simulated == 2 and summary.published == 0
 
 
 def test_hundred_posts_with_random_failures_each_published_exactly_once(
-        live_settings: Settings, live_sessions: sessionmaker[Session], stub: tuple[str, Platforms]) -> None:
+    live_settings: Settings, live_sessions: sessionmaker[Session], stub: tuple[str, Platforms]
+) -> None:
     _, state = stub
     state.failure_rate = 0.25
     platforms = ["facebook", "threads", "x", "line", "mastodon"]
     with live_sessions() as session:
         for i in range(20):
             release = approved_release(session, live_settings, title=f"第{i}則新聞稿", author=f"a{i}")
-            schedule_release(session, live_settings, release, NOW + timedelta(minutes=i + 1), "amy", now=NOW,
-                             platforms=platforms)
+            schedule_release(
+                session,
+                live_settings,
+                release,
+                NOW + timedelta(minutes=i + 1),
+                "amy",
+                now=NOW,
+                platforms=platforms,
+            )
         session.commit()
     now = NOW
     for _ in range(40):  # the scheduler's ticks; a fresh session each tick, like a restart

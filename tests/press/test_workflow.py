@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
+from pipeline.models import Release
 from pipeline.settings import Settings, load_settings
 from press.drafting import draft
 from press.schedule import ScheduleError, schedule_release
@@ -11,7 +12,7 @@ from press.workflow import WorkflowError, approve, edit, history, submit, withdr
 NOW = datetime(2024, 9, 2, 1, 0, tzinfo=UTC)
 
 
-def _draft(session: Session, settings: Settings):  # type: ignore[no-untyped-def]
+def _draft(session: Session, settings: Settings) -> Release:
     return draft(session, settings, kind="release", author="amy", title="標題", agency="工務局", body="內文")
 
 
@@ -23,8 +24,12 @@ def test_full_workflow_records_every_transition(session: Session, settings: Sett
     schedule_release(session, settings, release, NOW + timedelta(hours=2), "amy", now=NOW, publishers={})
     session.flush()
     steps = [(t.from_status, t.to_status, t.actor) for t in history(session, release.id)]
-    assert steps == [("", "draft", "amy"), ("draft", "review", "amy"), ("review", "approved", "boss"),
-                     ("approved", "scheduled", "amy")]
+    assert steps == [
+        ("", "draft", "amy"),
+        ("draft", "review", "amy"),
+        ("review", "approved", "boss"),
+        ("approved", "scheduled", "amy"),
+    ]
     assert all(t.at.tzinfo is not None for t in history(session, release.id))
 
 
@@ -33,7 +38,9 @@ def test_author_cannot_approve_own_release(session: Session, settings: Settings)
     submit(session, release, "amy")
     with pytest.raises(WorkflowError, match="amy wrote it and cannot approve it"):
         approve(session, release, "amy", settings)
-    relaxed = load_settings(None, {"database_url": "sqlite://", "press": {"second_approver": False}}, use_env=False)
+    relaxed = load_settings(
+        None, {"database_url": "sqlite://", "press": {"second_approver": False}}, use_env=False
+    )
     approve(session, release, "amy", relaxed)
     assert release.status == "approved"
 
