@@ -39,11 +39,32 @@ ENGLISH = {
 }
 
 
+CJK_FILES = (
+    "NotoSansCJK",
+    "NotoSerifCJK",
+    "NotoSansTC",
+    "SourceHanSans",
+    "wqy",
+    "uming",
+    "DroidSansFallback",
+)
+
+
 def find_cjk_font() -> str | None:
+    """A CJK font matplotlib can use; fonts installed after matplotlib cached its list are added."""
     from matplotlib import font_manager
 
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in CJK_FONTS if name in installed), None)
+    def known() -> str | None:
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+        return next((name for name in CJK_FONTS if name in installed), None)
+
+    found = known()
+    if found is None:
+        for path in font_manager.findSystemFonts():
+            if any(marker.lower() in Path(path).name.lower() for marker in CJK_FILES):
+                font_manager.fontManager.addfont(path)
+        found = known()
+    return found
 
 
 def draw_report(tables: list[Table], path: Path, font: str | None = None) -> str | None:

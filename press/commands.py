@@ -7,6 +7,7 @@ import functools
 import getpass
 import io
 import json
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -335,6 +336,27 @@ def _range(start: str | None, end: str | None, tz: str) -> tuple[datetime, datet
     return lo, hi
 
 
+def _width(text: str) -> int:
+    """Terminal columns: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _cell(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _aligned(table: list[list[str]]) -> list[str]:
+    widths = [max(_width(row[i]) for row in table) for i in range(len(table[0]))]
+    lines = []
+    for row in table:
+        cells = [
+            c.rjust(w) if c.replace(",", "").isdigit() else c + " " * (w - _width(c))
+            for c, w in zip(row, widths, strict=True)
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
 def _emit(rows: list[TallyRow], by: list[str], fmt: str, output: Path | None) -> None:
     header = [*by, "count"]
     records = [[*r.key, r.count] for r in rows]
@@ -363,23 +385,7 @@ def _emit(rows: list[TallyRow], by: list[str], fmt: str, output: Path | None) ->
             [dict(zip(header, rec, strict=True)) for rec in records], ensure_ascii=False, indent=1
         )
     else:
-        widths = [
-            max(
-                [
-                    len(str(h)),
-                    *(len(f"{rec[i]:,}" if isinstance(rec[i], int) else str(rec[i])) for rec in records),
-                ]
-            )
-            for i, h in enumerate(header)
-        ]
-        lines = ["  ".join(str(h).ljust(w) for h, w in zip(header, widths, strict=True))]
-        for rec in records:
-            lines.append(
-                "  ".join(
-                    (f"{v:,}".rjust(w) if isinstance(v, int) else str(v).ljust(w))
-                    for v, w in zip(rec, widths, strict=True)
-                )
-            )
+        lines = _aligned([[str(h) for h in header]] + [[_cell(v) for v in rec] for rec in records])
         lines.append(f"total {sum(r.count for r in rows):,}")
         text = "\n".join(lines) + "\n"
     if output:

@@ -177,6 +177,8 @@ def schedule_release(
     if problems:
         raise ScheduleError(f"release {release.id} cannot be scheduled:\n  " + "\n  ".join(problems))
     release.scheduled_at, release.timezone = at, tz
+    for old in session.scalars(select(Post).where(Post.release_id == release.id, Post.status == "draft")):
+        session.delete(old)  # posts held when the release went back to review are replaced
     move(session, release, "scheduled", actor, note=f"at {roc.roc_datetime(at, tz)} {tz}", at=now)
     session.add_all(posts)
     session.flush()

@@ -73,5 +73,7 @@ def build(settings: Settings) -> dict[str, Publisher]:
         secret = settings.secret(platform.token_env) if platform.token_env else None
         token = secret.get_secret_value() if secret else ""
         publisher = REGISTRY[name](platform, token)
+        if platform.daily_limit is not None:
+            publisher.daily_limit = platform.daily_limit
         out[name] = DryRun(publisher) if is_dry_run(platform, token) else publisher  # type: ignore[assignment]
     return out

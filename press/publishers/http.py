@@ -84,7 +84,7 @@ def http_error(result: HttpResult, message: str = "") -> PublishError:
 
 
 #: Graph API error codes (Facebook, Instagram, Threads) that mean "try again later".
-GRAPH_RETRYABLE = {1, 2, 4, 17, 32, 341, 368, 613, 9007, 80001, 80002}
+GRAPH_RETRYABLE = {1, 2, 4, 9, 17, 32, 341, 368, 613, 9007, 80001, 80002}
 GRAPH_RETRYABLE_SUBCODES = {2207052, 2207001, 2207003, 2207020}
 
 

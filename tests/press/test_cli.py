@@ -61,3 +61,20 @@ def test_draft_review_approve_schedule_publish_through_the_cli(settings: Setting
         main, ["press", "draft", "--kind", "advisory", "--title", "記者會", "--set", "place=市府"], env=env
     )
     assert r.exit_code == 1 and "advisory.html.j2, line 4: missing field 'when'" in r.output
+
+
+def test_every_press_setting_is_documented_in_default_toml() -> None:
+    from pipeline.settings import (
+        DEFAULT_CONFIG,
+        ContactSettings,
+        FeedSettings,
+        PlatformSettings,
+        PressSettings,
+    )
+
+    text = DEFAULT_CONFIG.read_text(encoding="utf-8")
+    for model in (PressSettings, PlatformSettings, FeedSettings, ContactSettings):
+        for name in model.model_fields:
+            assert f"{name} =" in text or f".{name}]" in text or f".{name}." in text, (
+                f"{model.__name__}.{name} is not in default.toml"
+            )

@@ -2,6 +2,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
@@ -88,3 +89,15 @@ def test_report_command_writes_all_formats(session: Session, settings: Settings,
     assert (out / "report-113H1.csv").is_file() and (out / "report-113H1.png").is_file()
     bad = CliRunner().invoke(main, ["report", "--half", "H1"], env={"DATABASE_URL": settings.database_url})
     assert bad.exit_code == 1 and "'H1' is not a period" in bad.output
+
+
+def test_chart_without_a_cjk_font_uses_english_labels(
+    session: Session, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import press.chart
+
+    _seed(session)
+    monkeypatch.setattr(press.chart, "find_cjk_font", lambda: None)
+    png = tmp_path / "plain.png"
+    assert draw_report(build_report(session, settings, parse_period("113H1")), png) is None
+    assert png.read_bytes()[:4] == b"\x89PNG"
