@@ -191,6 +191,9 @@ class PressSettings(_Model):
     max_attempts: int = Field(default=5, ge=1, description="retryable failures before a post is failed")
     retry_minutes: int = Field(default=5, ge=1, description="first retry delay, doubled each time")
     media_base_url: str = Field(default="", description="public URL prefix where media files are served")
+    pickup_days: int = Field(default=3, ge=1, description="days after publication to look for coverage")
+    pickup_threshold: float = Field(
+        default=0.4, gt=0, le=1, description="share of the release's character pairs an article must repeat")
     feed: FeedSettings = FeedSettings()
     platforms: dict[str, PlatformSettings] = Field(default_factory=dict)
 

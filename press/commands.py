@@ -65,6 +65,7 @@ def register(main: click.Group, **groups: click.Group) -> None:
     main.add_command(report)
     groups["tally"].add_command(tally_releases_cmd)
     groups["tally"].add_command(tally_posts_cmd)
+    groups["tally"].add_command(tally_pickup_cmd)
 
 
 @click.group()
@@ -309,6 +310,17 @@ def import_cmd(app: App, path: Path) -> None:
     click.echo(summary.describe(str(path)))
 
 
+@press.command("pickup")
+@click.pass_obj
+def pickup_cmd(app: App) -> None:
+    """Match recent coverage to the releases it picked up (the scheduler does this too)."""
+    from press.pickup import update_pickup
+
+    with app.session() as session:
+        n = update_pickup(session, app.settings, utcnow())
+    click.echo(f"pickup checked for {n} release(s)")
+
+
 @press.command("feed")
 @click.pass_obj
 def feed_cmd(app: App) -> None:
@@ -484,3 +496,36 @@ def report(app: App, period_text: str, fmt: str, out_dir: Path | None) -> None:
             click.echo(f"wrote {path}")
         else:
             click.echo(outputs[kind](tables))
+
+
+@click.command("pickup")
+@_with(tally_options)
+@click.pass_obj
+@user_errors
+def tally_pickup_cmd(app: App, start: str | None, end: str | None, fmt: str, output: Path | None) -> None:
+    """Per published release: how many outlets picked it up (see ``press pickup``)."""
+    from press.pickup import outlets_of
+
+    tz = app.settings.office.timezone
+    lo, hi = _range(start, end, tz)
+    with app.session() as session:
+        releases = session.scalars(
+            select(Release)
+            .where(Release.status == "published", Release.imported.is_(False))
+            .where(Release.published_at >= lo, Release.published_at < hi)
+            .order_by(Release.published_at)
+        ).all()
+        rows = [
+            TallyRow(
+                (
+                    str(r.id),
+                    roc.roc_date(r.published_at, tz) if r.published_at else "",
+                    r.agency,
+                    r.title,
+                    "、".join(outlets_of(r)),
+                ),
+                len(outlets_of(r)),
+            )
+            for r in releases
+        ]
+    _emit(rows, ["release", "date", "agency", "title", "outlets"], fmt, output)

@@ -241,3 +241,9 @@ def test_hundred_posts_with_random_failures_each_published_exactly_once(
     assert any(a.status == "retryable" for a in attempts) and failed  # the stub did inject both kinds
     assert all(a.error_code for a in attempts if a.status != "published")
     assert all(any(a.status == "permanent" for a in attempts if a.post_id == p.id) for p in failed)
+
+
+def test_slots_follow_the_stored_zone_across_dst() -> None:
+    # 10:00 EST on Saturday 9 March 2024; DST starts that night, so Sunday's 09:00 slot is 13:00 UTC, not 14:00
+    after = datetime(2024, 3, 9, 15, 0, tzinfo=UTC)
+    assert next_slot(after, ["09:00"], "America/New_York") == datetime(2024, 3, 10, 13, 0, tzinfo=UTC)
