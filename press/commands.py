@@ -257,8 +257,15 @@ def retry_cmd(app: App, platform: str | None, post_id: int | None) -> None:
 @user_errors
 def withdraw_cmd(app: App, release_id: int, note: str | None, actor: str) -> None:
     """Withdraw a release; posts not yet out are cancelled."""
+    from press.feed import write_feed
+
     with app.session() as session:
-        withdraw(session, _release(session, release_id), actor, note)
+        release = _release(session, release_id)
+        was_published = release.status == "published"
+        withdraw(session, release, actor, note)
+        session.flush()
+        if was_published:
+            write_feed(session, app.settings)  # the feed no longer lists it
         click.echo(f"release {release_id}: withdrawn")
 
 

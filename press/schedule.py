@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -266,9 +266,14 @@ def _run_post(
     if problems:
         _fail(session, post, now, summary, "invalid", "; ".join(problems))
         return
+    if not _claim(session, post):
+        return  # another scheduler process took it
+    for stale in session.scalars(
+        select(PublishAttempt).where(PublishAttempt.post_id == post.id, PublishAttempt.status == "started")
+    ):
+        stale.status = "interrupted"  # the process that made it stopped before recording an outcome
     attempt = PublishAttempt(post_id=post.id, platform=post.platform, status="started", at=now)
     session.add(attempt)
-    post.status = "publishing"
     _meta(post, attempts=int((post.meta or {}).get("attempts", 0)) + 1)
     session.commit()  # the try is on record before the platform is called
 
@@ -299,6 +304,20 @@ def _run_post(
         summary.simulated += 1
     else:
         summary.published += 1
+
+
+def _claim(session: Session, post: Post) -> bool:
+    """Compare-and-set the post to ``publishing``, so two schedulers never publish the same post."""
+    before = post.status
+    result = session.execute(
+        update(Post).where(Post.id == post.id, Post.status == before).values(status="publishing"),
+        execution_options={"synchronize_session": False},
+    )
+    if getattr(result, "rowcount", 1) != 1:
+        session.rollback()
+        return False
+    post.status = "publishing"
+    return True
 
 
 def _missed(post: Post, settings: Settings, now: datetime, summary: RunSummary) -> bool:

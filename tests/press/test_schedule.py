@@ -96,6 +96,15 @@ def test_restart_mid_publish_never_posts_twice(
     with live_sessions() as session:
         run_due(session, live_settings, NOW + timedelta(minutes=7), registry.build(live_settings))
         posts = {p.platform: p for p in session.scalars(select(Post))}
+        line_attempts = [
+            a.status
+            for a in session.scalars(
+                select(PublishAttempt)
+                .where(PublishAttempt.post_id == posts["line"].id)
+                .order_by(PublishAttempt.id)
+            )
+        ]
+    assert line_attempts == ["interrupted", "published"]
     assert state.created == {"facebook": 1, "line": 1, "threads": 1}
     # Facebook cannot tell newsdesk whether the post went out: held for a person, never re-sent
     assert posts["facebook"].status == "held" and "outcome unknown" in posts["facebook"].meta["note"]
@@ -244,6 +253,25 @@ def test_hundred_posts_with_random_failures_each_published_exactly_once(
 
 
 def test_slots_follow_the_stored_zone_across_dst() -> None:
-    # 10:00 EST on Saturday 9 March 2024; DST starts that night, so Sunday's 09:00 slot is 13:00 UTC, not 14:00
+    # 10:00 EST on Sat 9 March 2024; DST starts that night: Sunday's 09:00 slot is 13:00 UTC, not 14:00
     after = datetime(2024, 3, 9, 15, 0, tzinfo=UTC)
     assert next_slot(after, ["09:00"], "America/New_York") == datetime(2024, 3, 10, 13, 0, tzinfo=UTC)
+
+
+def test_a_second_scheduler_cannot_take_a_claimed_post(
+    live_settings: Settings, live_sessions: sessionmaker[Session], stub: tuple[str, Platforms]
+) -> None:
+    from press.schedule import _claim
+
+    with live_sessions() as session:
+        release = approved_release(session, live_settings)
+        schedule_release(
+            session, live_settings, release, NOW + timedelta(minutes=1), "amy", now=NOW, platforms=["x"]
+        )
+        session.commit()
+    with live_sessions() as first, live_sessions() as second:
+        a = first.scalars(select(Post)).one()
+        b = second.scalars(select(Post)).one()
+        assert _claim(first, a)
+        first.commit()
+        assert not _claim(second, b)
