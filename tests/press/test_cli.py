@@ -1,13 +1,17 @@
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
 from pipeline.settings import Settings
 
 
-def test_draft_review_approve_schedule_publish_through_the_cli(settings: Settings, tmp_path: Path) -> None:
+def test_draft_review_approve_schedule_publish_through_the_cli(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the feed (press.feed.path, relative) is written here
     env = {"DATABASE_URL": settings.database_url}
     run = CliRunner().invoke
     body = tmp_path / "body.txt"
@@ -47,6 +51,7 @@ def test_draft_review_approve_schedule_publish_through_the_cli(settings: Setting
     later = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     r = run(main, ["press", "publish", "--now", later], env=env)
     assert r.exit_code == 0 and "releases 1, simulated 2" in r.output, r.output  # no tokens: dry run
+    assert "新社宅啟用" in (tmp_path / "releases.xml").read_text(encoding="utf-8")
     r = run(main, ["press", "history", "1"], env=env)
     assert [line.split("  ")[2] for line in r.output.splitlines()] == [
         "- → draft",
