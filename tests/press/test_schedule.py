@@ -194,7 +194,10 @@ def test_validation_problems_are_all_reported_before_anything_is_stored(
         assert release.status == "approved" and not session.scalars(select(Post)).all()
 
 
-def test_dry_run_is_the_default_without_tokens(settings: Settings, session: Session) -> None:
+def test_dry_run_is_the_default_without_tokens(
+    settings: Settings, session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the default feed path is relative
     pubs = registry.build(settings)
     assert pubs and all(getattr(p, "dry_run", False) for p in pubs.values())
     release = approved_release(session, settings)
