@@ -157,7 +157,7 @@ class PlatformSettings(_Model):
     account: str = Field(default="", description="page id, IG/Threads user id, handle or channel")
     token_env: str = Field(default="", description="environment variable holding the token")
     slots: list[str] = Field(default_factory=list, description="Asia/Taipei HH:MM publishing slots")
-    api_version: str = Field(default="", description="e.g. v21.0 for the Graph API")
+    api_version: str = Field(default="", description="e.g. v25.0 for the Graph API")
     poll_interval: float = Field(default=3.0, ge=0, description="seconds between container status checks")
     daily_limit: int | None = Field(
         default=None, ge=1, description="posts per rolling 24 h (default: the platform's documented limit)")
