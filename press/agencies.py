@@ -15,7 +15,7 @@ UNKNOWN = "未標示"
 _CITY_PREFIX = re.compile(r"^(?:(?:臺|台)(?:北|南|中)|新北|桃園|高雄|基隆|新竹|嘉義)市(?:政府)?")
 # The agency is the text up to and including its first agency suffix; what follows is a section.
 _AGENCY = re.compile(r"^(.+?(?:委員會|管理所|管理處|事業處|局|處|會|所|中心|公司|室))")
-_ISSUER_LINE = re.compile(r"發稿單位\s*[:：]\s*([^\s\n，,、；;：:（(]+)")
+_ISSUER_LINE = re.compile(r"(?:發稿|發布|新聞發布)單位\s*[:：]\s*([^\s\n，,、；;：:（(]+)")
 
 
 class AgencyNames:

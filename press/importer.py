@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +24,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from pipeline.models import Release, utcnow
+from press import roc
 from press.agencies import AgencyNames, issuer_from_body
 
 ALIASES = {
@@ -33,6 +35,7 @@ ALIASES = {
     "url": ("url", "link"),
 }
 BATCH = 2000
+_SLASHED = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})")
 
 
 @dataclass
@@ -76,10 +79,16 @@ def parse_published(value: Any, tz: ZoneInfo) -> datetime:
     """A date (midnight in the office's zone) or an ISO datetime (naive ones read in that zone)."""
     if not isinstance(value, str):
         raise ValueError(f"published_at {value!r} is not a date string")
+    text = _SLASHED.sub(
+        lambda m: f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d}", value.strip().replace("Z", "+00:00")
+    )
     try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"published_at {value!r} is not an ISO date") from None
+        try:  # ROC dates: 113/9/2, 113年9月2日
+            parsed = datetime.combine(roc.parse_date(text), datetime.min.time())
+        except ValueError:
+            raise ValueError(f"published_at {value!r} is not an ISO or ROC date") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
 
 

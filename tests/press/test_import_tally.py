@@ -27,6 +27,8 @@ ROWS = [
     {"title": "D", "published_at": "2024-02-29T17:00:00Z", "agency": "秘書處"},  # 1 Mar in Taipei
     {"title": None, "published_at": "2024-02-03"},
     {"title": "F", "published_at": "someday"},
+    {"title": "G", "published": "113/3/5", "content": "發布單位：臺北市政府工務局"},
+    {"title": "H", "published": "2024/03/06 09:00", "department": "社會局"},
 ]
 
 
@@ -45,14 +47,21 @@ def test_import_maps_agencies_rejects_bad_lines_and_is_idempotent(
     tmp_path: Path, session: Session, settings: Settings
 ) -> None:
     summary = import_releases(session, _write(tmp_path, gz=True), _names(settings))
-    assert (summary.read, summary.imported) == (7, 4)
-    assert [n for n, _ in summary.rejected] == [5, 6, 7]
-    assert "line 6: published_at 'someday' is not an ISO date" in summary.describe("r")
+    assert (summary.read, summary.imported) == (9, 6)
+    assert [n for n, _ in summary.rejected] == [5, 6, 9]
+    assert "line 6: published_at 'someday' is not an ISO or ROC date" in summary.describe("r")
     agencies = dict(session.execute(select(Release.title, Release.agency)).all())
-    assert agencies == {"A": "都發局", "B": "工務局", "C": "秘書處", "D": "秘書處"}
+    assert agencies == {
+        "A": "都發局",
+        "B": "工務局",
+        "C": "秘書處",
+        "D": "秘書處",
+        "G": "工務局",
+        "H": "社會局",
+    }
     again = import_releases(session, _write(tmp_path), _names(settings))
-    assert (again.imported, again.duplicates) == (0, 4)
-    assert session.scalar(select(func.count(Release.id))) == 4
+    assert (again.imported, again.duplicates) == (0, 6)
+    assert session.scalar(select(func.count(Release.id))) == 6
 
 
 def test_tally_months_are_taipei_months(tmp_path: Path, session: Session, settings: Settings) -> None:
@@ -60,7 +69,7 @@ def test_tally_months_are_taipei_months(tmp_path: Path, session: Session, settin
     rows = tally_releases(
         session, datetime(2023, 12, 31, 16, tzinfo=UTC), datetime(2024, 12, 31, tzinfo=UTC), ("month",)
     )
-    assert {r.key[0]: r.count for r in rows} == {"2024-01": 1, "2024-02": 2, "2024-03": 1}
+    assert {r.key[0]: r.count for r in rows} == {"2024-01": 1, "2024-02": 2, "2024-03": 3}
 
 
 def test_tally_cli_csv(tmp_path: Path, settings: Settings) -> None:
