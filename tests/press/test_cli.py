@@ -83,3 +83,17 @@ def test_every_press_setting_is_documented_in_default_toml() -> None:
             assert f"{name} =" in text or f".{name}]" in text or f".{name}." in text, (
                 f"{model.__name__}.{name} is not in default.toml"
             )
+
+
+def test_draft_opens_the_editor_without_a_body(settings: Settings, tmp_path: Path) -> None:
+    # $EDITOR is run on a temporary file; this one replaces the hint line with the body text
+    editor = tmp_path / "editor.sh"
+    editor.write_text('#!/bin/sh\nprintf "編輯器寫的內文\\n" > "$1"\n', encoding="utf-8")
+    editor.chmod(0o755)
+    result = CliRunner().invoke(
+        main,
+        ["press", "draft", "--title", "測試", "--as", "amy"],
+        env={"DATABASE_URL": settings.database_url, "EDITOR": str(editor)},
+    )
+    assert result.exit_code == 0, result.output
+    assert "編輯器寫的內文" in result.output
