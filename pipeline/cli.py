@@ -227,12 +227,14 @@ def register() -> None:
     from notifications import commands as notes
     from pipeline import commands as core
     from pipeline import tracking_commands as tracking
+    from press import commands as press_commands
 
     groups = dict(config=config, alerts=alerts, sentiment=sentiment, tally=tally, sources=sources)
     core.register(main, **groups)
     crawler_commands.register(main, sources=sources)
     notes.register(main, **groups)
     tracking.register(main, **groups)
+    press_commands.register(main, tally=tally)
 
 
 register()

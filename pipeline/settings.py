@@ -36,7 +36,14 @@ ENVIRONMENT: dict[str, str] = {
     "THREADS_ACCESS_TOKEN": "secret: Threads API token",
     "YOUTUBE_API_KEY": "secret: YouTube Data API key",
     "SMTP_PASSWORD": "secret: password for the SMTP notifier",
+    "YOUTUBE_ACCESS_TOKEN": "secret: OAuth access token for YouTube uploads (youtube.upload scope)",
+    "X_ACCESS_TOKEN": "secret: X API v2 OAuth 2.0 user access token (tweet.write)",
+    "LINE_CHANNEL_ACCESS_TOKEN": "secret: LINE Messaging API channel access token",
+    "BLUESKY_APP_PASSWORD": "secret: Bluesky app password for press.platforms.bluesky.account",
+    "MASTODON_ACCESS_TOKEN": "secret: Mastodon access token (write:statuses)",
 }
+#: The platforms newsdesk publishes to (one module each in ``press/publishers``).
+PLATFORMS = ("facebook", "instagram", "threads", "youtube", "x", "line", "bluesky", "mastodon")
 SECRET_ENV = tuple(k for k, v in ENVIRONMENT.items() if v.startswith("secret:"))
 
 
@@ -227,6 +234,62 @@ class SpikeSettings(_Model):
     p_value: float = Field(default=0.001, gt=0, lt=1, description="Poisson upper tail below this is a spike")
 
 
+class ContactSettings(_Model):
+    name: str = Field(description="a press contact printed on releases")
+    title: str = Field(default="", description="their title, e.g. 科長")
+    phone: str = ""
+    email: str = ""
+
+
+class PlatformSettings(_Model):
+    enabled: bool = Field(default=False, description="publish to this platform")
+    dry_run: bool | Literal["auto"] = Field(
+        default="auto", description="'auto': dry run until the platform's token is in the environment")
+    base_url: str = Field(default="", description="API base URL (tests point it at a local stub)")
+    account: str = Field(default="", description="page id, IG/Threads user id, handle or channel")
+    token_env: str = Field(default="", description="environment variable holding the token")
+    slots: list[str] = Field(default_factory=list, description="Asia/Taipei HH:MM publishing slots")
+    api_version: str = Field(default="", description="e.g. v25.0 for the Graph API")
+    poll_interval: float = Field(default=3.0, ge=0, description="seconds between container status checks")
+    daily_limit: int | None = Field(
+        default=None, ge=1, description="posts per rolling 24 h (default: the platform's documented limit)")
+
+    @field_validator("slots")
+    @classmethod
+    def _slots(cls, v: list[str]) -> list[str]:
+        import re
+
+        bad = [s for s in v if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", s)]
+        if bad:
+            raise ValueError(f"slots must be HH:MM, got {bad}")
+        return sorted(v)
+
+
+class FeedSettings(_Model):
+    path: str = Field(default="releases.xml", description="where the office's Atom feed is written")
+    url: str = Field(default="https://www.gov.taipei/press/releases.xml", description="its public URL")
+    title: str = Field(default="臺北市政府新聞稿", description="the feed's title")
+    entries: int = Field(default=50, ge=1, description="how many latest releases the feed keeps")
+
+
+class PressSettings(_Model):
+    contacts: list[ContactSettings] = Field(default_factory=list)
+    template_dir: str | None = Field(
+        default=None, description="folder whose templates override the shipped ones")
+    second_approver: bool = Field(default=True, description="the approver must not be the author")
+    missed_slot: Literal["publish", "next_slot", "hold"] = Field(
+        default="publish", description="a post later than the grace: publish anyway | next_slot | hold")
+    missed_grace_minutes: int = Field(default=60, ge=0, description="lateness that still counts as on time")
+    max_attempts: int = Field(default=5, ge=1, description="retryable failures before a post is failed")
+    retry_minutes: int = Field(default=5, ge=1, description="first retry delay, doubled each time")
+    media_base_url: str = Field(default="", description="public URL prefix where media files are served")
+    pickup_days: int = Field(default=3, ge=1, description="days after publication to look for coverage")
+    pickup_threshold: float = Field(
+        default=0.4, gt=0, le=1, description="share of the release's character pairs an article must repeat")
+    feed: FeedSettings = FeedSettings()
+    platforms: dict[str, PlatformSettings] = Field(default_factory=dict)
+
+
 class Settings(_Model):
     office: OfficeSettings
     database_url: str = "sqlite:///newsdesk.db"
@@ -243,6 +306,7 @@ class Settings(_Model):
     match: MatchSettings = MatchSettings()
     triage: TriageSettings = TriageSettings()
     spikes: SpikeSettings = SpikeSettings()
+    press: PressSettings = PressSettings()
     config_path: str | None = Field(default=None, description="where these settings came from")
 
     @field_validator("sources")
@@ -368,6 +432,13 @@ def _check_references(settings: Settings, origin: str) -> None:
     for i, off in enumerate(settings.officials):
         if off.agency and off.agency not in known:
             raise ConfigError(f"{origin}: officials.{i}.agency: unknown agency {off.agency!r}")
+    for name, platform in settings.press.platforms.items():
+        if name not in PLATFORMS:
+            raise ConfigError(
+                f"{origin}: press.platforms.{name}: unknown platform (one of {', '.join(PLATFORMS)})")
+        if platform.token_env and platform.token_env not in SECRET_ENV:
+            raise ConfigError(f"{origin}: press.platforms.{name}.token_env: {platform.token_env!r} "
+                              "is not a declared secret (pipeline/settings.py ENVIRONMENT)")
     if settings.office.name not in known:
         raise ConfigError(f"{origin}: office.name: {settings.office.name!r} is not one of the [[agencies]]")
 

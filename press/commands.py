@@ -1,0 +1,538 @@
+"""``newsdesk press ...``, ``newsdesk tally releases|posts`` and ``newsdesk report``."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import getpass
+import io
+import json
+import unicodedata
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy import select
+
+from pipeline.app import App
+from pipeline.models import Post, Release, utcnow
+from press import roc
+from press.agencies import AgencyNames
+from press.drafting import DraftError, draft, parse_sets, render_release
+from press.importer import import_releases
+from press.tally import TallyRow, tally_posts, tally_releases
+from press.templating import TemplateFieldError
+from press.workflow import WorkflowError, approve, edit, history, submit, withdraw
+
+F = TypeVar("F", bound=Callable[..., Any])
+USER_ERRORS = (DraftError, WorkflowError, TemplateFieldError, ValueError, KeyError)
+
+
+def user_errors(fn: F) -> F:
+    """Bad input becomes one clear line (exit status 1), never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except USER_ERRORS as exc:
+            raise click.ClickException(str(exc.args[0]) if isinstance(exc, KeyError) else str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+actor_option = click.option(
+    "--as",
+    "actor",
+    default=getpass.getuser,
+    show_default="your login",
+    help="who does this (stored with the transition)",
+)
+
+
+def _release(session: Any, release_id: int) -> Release:
+    release = session.get(Release, release_id)
+    if release is None:
+        raise click.ClickException(f"no release {release_id}")
+    return release
+
+
+def register(main: click.Group, **groups: click.Group) -> None:
+    """Attach the ``press`` group, ``tally releases``/``tally posts`` and ``report``."""
+    main.add_command(press)
+    main.add_command(report)
+    groups["tally"].add_command(tally_releases_cmd)
+    groups["tally"].add_command(tally_posts_cmd)
+    groups["tally"].add_command(tally_pickup_cmd)
+
+
+@click.group()
+def press() -> None:
+    """Press releases: draft, review, approve, schedule, publish, withdraw, import, list."""
+
+
+@press.command("draft")
+@click.option(
+    "--kind", type=click.Choice(["release", "statement", "advisory", "schedule"]), default="release"
+)
+@click.option("--title")
+@click.option("--agency", help="short name, e.g. 都發局 (default: the office)")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="template field (repeatable)")
+@click.option(
+    "--body", "body_file", type=click.File("r", encoding="utf-8"), help="body text file ('-': stdin)"
+)
+@click.option("--from-alert", type=int, help="a statement answering the story of this alert")
+@click.option("--edit/--no-edit", "use_editor", default=None, help="open $EDITOR for the body")
+@actor_option
+@click.pass_obj
+@user_errors
+def draft_cmd(
+    app: App,
+    kind: str,
+    title: str | None,
+    agency: str | None,
+    sets: tuple[str, ...],
+    body_file: io.TextIOBase | None,
+    from_alert: int | None,
+    use_editor: bool | None,
+    actor: str,
+) -> None:
+    """Draft a release, statement (--from-alert), media advisory or the Mayor's schedule."""
+    fields = parse_sets(list(sets))
+    title = title or fields.pop("title", None)
+    body = str(body_file.read()) if body_file else str(fields.pop("body", ""))
+    if use_editor or (use_editor is None and not body_file and not body and not sets and not from_alert):
+        body = click.edit(body or "# 內文（以 # 開頭的行會刪除）\n", extension=".txt") or ""
+        body = "\n".join(line for line in body.splitlines() if not line.startswith("#"))
+    with app.session() as session:
+        release = draft(
+            session,
+            app.settings,
+            kind=kind,
+            author=actor,
+            title=title,
+            agency=agency,
+            body=body,
+            fields=fields,
+            from_alert=from_alert,
+        )
+        click.echo(f"draft {release.id}: {release.title} ({release.agency})")
+        click.echo(render_release(release, app.settings, "txt"))
+
+
+@press.command("show")
+@click.argument("release_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(["txt", "md", "html"]), default="txt")
+@click.pass_obj
+@user_errors
+def show_cmd(app: App, release_id: int, fmt: str) -> None:
+    """Print a release as text, Markdown or HTML."""
+    with app.session() as session:
+        click.echo(render_release(_release(session, release_id), app.settings, fmt), nl=False)
+
+
+@press.command("review")
+@click.argument("release_id", type=int)
+@actor_option
+@click.pass_obj
+@user_errors
+def review_cmd(app: App, release_id: int, actor: str) -> None:
+    """Send a draft for review."""
+    with app.session() as session:
+        submit(session, _release(session, release_id), actor)
+        click.echo(f"release {release_id}: in review")
+
+
+@press.command("approve")
+@click.argument("release_id", type=int)
+@actor_option
+@click.pass_obj
+@user_errors
+def approve_cmd(app: App, release_id: int, actor: str) -> None:
+    """Approve a release in review (not by its author when press.second_approver is on)."""
+    with app.session() as session:
+        approve(session, _release(session, release_id), actor, app.settings)
+        click.echo(f"release {release_id}: approved by {actor}")
+
+
+@press.command("edit")
+@click.argument("release_id", type=int)
+@click.option("--title")
+@click.option("--body", "body_file", type=click.File("r", encoding="utf-8"))
+@actor_option
+@click.pass_obj
+@user_errors
+def edit_cmd(
+    app: App, release_id: int, title: str | None, body_file: io.TextIOBase | None, actor: str
+) -> None:
+    """Edit a release; an approved one goes back to review."""
+    changes = {k: v for k, v in (("title", title), ("body", body_file.read() if body_file else None)) if v}
+    with app.session() as session:
+        release = _release(session, release_id)
+        edit(session, release, actor, **changes)
+        click.echo(f"release {release_id}: {release.status}")
+
+
+@press.command("schedule")
+@click.argument("release_id", type=int)
+@click.option(
+    "--at", "at_text", required=True, help="embargo, e.g. '2024-09-02 14:30' or '113年9月2日 14:30'"
+)
+@click.option("--tz", help="IANA zone of --at (default: the office's)")
+@click.option("--platform", "platforms", multiple=True, help="only these platforms (repeatable)")
+@click.option("--media", multiple=True, help="image or video file or URL (repeatable)")
+@actor_option
+@click.pass_obj
+@user_errors
+def schedule_cmd(
+    app: App,
+    release_id: int,
+    at_text: str,
+    tz: str | None,
+    platforms: tuple[str, ...],
+    media: tuple[str, ...],
+    actor: str,
+) -> None:
+    """Schedule an approved release and its platform posts."""
+    from press.schedule import ScheduleError, media_items, schedule_release
+
+    zone = tz or app.settings.office.timezone
+    at = roc.parse_local_datetime(at_text, zone)
+    with app.session() as session:
+        try:
+            posts = schedule_release(
+                session,
+                app.settings,
+                _release(session, release_id),
+                at,
+                actor,
+                now=utcnow(),
+                platforms=list(platforms) or None,
+                tz=zone,
+                media=media_items(media, app.settings.press.media_base_url),
+            )
+        except ScheduleError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"release {release_id}: scheduled at {roc.roc_datetime(at, zone)} ({zone})")
+        for post in posts:
+            assert post.scheduled_at is not None
+            click.echo(f"  post {post.id} {post.platform}: {roc.roc_datetime(post.scheduled_at, zone)}")
+
+
+@press.command("publish")
+@click.option("--now", "now_text", help="pretend it is this time (ISO, with zone); default: now")
+@click.pass_obj
+@user_errors
+def publish_cmd(app: App, now_text: str | None) -> None:
+    """Publish what is due (the scheduler calls the same function on an interval)."""
+    from press.schedule import run_due
+
+    now = roc.parse_local_datetime(now_text, app.settings.office.timezone) if now_text else utcnow()
+    with app.session() as session:
+        summary = run_due(session, app.settings, now)
+    click.echo(summary.line())
+    for line in summary.problems:
+        click.echo(f"  {line}")
+
+
+@press.command("retry")
+@click.option("--platform")
+@click.option("--post", "post_id", type=int)
+@click.pass_obj
+def retry_cmd(app: App, platform: str | None, post_id: int | None) -> None:
+    """Queue waiting, held or failed posts again (after reconnecting an account)."""
+    from press.schedule import retry
+
+    with app.session() as session:
+        click.echo(f"{retry(session, platform, post_id)} post(s) queued again")
+
+
+@press.command("withdraw")
+@click.argument("release_id", type=int)
+@click.option("--note")
+@actor_option
+@click.pass_obj
+@user_errors
+def withdraw_cmd(app: App, release_id: int, note: str | None, actor: str) -> None:
+    """Withdraw a release; posts not yet out are cancelled."""
+    from press.feed import write_feed
+
+    with app.session() as session:
+        release = _release(session, release_id)
+        was_published = release.status == "published"
+        withdraw(session, release, actor, note)
+        session.flush()
+        if was_published:
+            write_feed(session, app.settings)  # the feed no longer lists it
+        click.echo(f"release {release_id}: withdrawn")
+
+
+@press.command("history")
+@click.argument("release_id", type=int)
+@click.pass_obj
+def history_cmd(app: App, release_id: int) -> None:
+    """Every transition of a release: when, who, from, to."""
+    tz = app.settings.office.timezone
+    with app.session() as session:
+        for step in history(session, release_id):
+            click.echo(
+                f"{roc.roc_datetime(step.at, tz)}  {step.actor}  {step.from_status or '-'} → "
+                f"{step.to_status}{'  ' + step.note if step.note else ''}"
+            )
+
+
+@press.command("list")
+@click.option("--status")
+@click.option("--limit", type=int, default=30, show_default=True)
+@click.pass_obj
+def list_cmd(app: App, status: str | None, limit: int) -> None:
+    """Recent releases (imported history excluded) and their posts."""
+    tz = app.settings.office.timezone
+    with app.session() as session:
+        stmt = select(Release).where(Release.imported.is_(False)).order_by(Release.id.desc()).limit(limit)
+        if status:
+            stmt = stmt.where(Release.status == status)
+        for r in session.scalars(stmt):
+            when = r.published_at or r.scheduled_at
+            click.echo(
+                f"{r.id:>5} {r.status:<10} {r.kind:<9} {r.agency} {r.title}"
+                f"{'  ' + roc.roc_datetime(when, tz) if when else ''}"
+            )
+            for p in session.scalars(select(Post).where(Post.release_id == r.id)):
+                ext = f" {p.external_id}" if p.external_id else ""
+                click.echo(f"        post {p.id} {p.platform:<10} {p.status}{ext}")
+
+
+@press.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+@user_errors
+def import_cmd(app: App, path: Path) -> None:
+    """Import past releases from JSON Lines (.jsonl or .jsonl.gz)."""
+    names = AgencyNames((a.short, a.name) for a in app.settings.agencies)
+    with app.session() as session:
+        summary = import_releases(session, path, names, app.settings.office.timezone)
+    click.echo(summary.describe(str(path)))
+
+
+@press.command("pickup")
+@click.pass_obj
+def pickup_cmd(app: App) -> None:
+    """Match recent coverage to the releases it picked up (the scheduler does this too)."""
+    from press.pickup import update_pickup
+
+    with app.session() as session:
+        n = update_pickup(session, app.settings, utcnow())
+    click.echo(f"pickup checked for {n} release(s)")
+
+
+@press.command("feed")
+@click.pass_obj
+def feed_cmd(app: App) -> None:
+    """Write the office's releases feed (Atom) now."""
+    from press.feed import write_feed
+
+    with app.session() as session:
+        click.echo(f"wrote {write_feed(session, app.settings)}")
+
+
+# --- tallies and the report -------------------------------------------------------------------
+
+
+def _range(start: str | None, end: str | None, tz: str) -> tuple[datetime, datetime]:
+    """--from and --to are inclusive local dates (ISO or ROC)."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(tz)
+    first = roc.parse_date(start) if start else datetime(1912, 1, 1).date()
+    last = roc.parse_date(end) if end else utcnow().astimezone(zone).date()
+    if last < first:
+        raise ValueError(f"--to {end} is before --from {start}")
+    lo = datetime.combine(first, datetime.min.time(), zone)
+    hi = datetime.combine(last + timedelta(days=1), datetime.min.time(), zone)
+    return lo, hi
+
+
+def _width(text: str) -> int:
+    """Terminal columns: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _cell(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _aligned(table: list[list[str]]) -> list[str]:
+    widths = [max(_width(row[i]) for row in table) for i in range(len(table[0]))]
+    lines = []
+    for row in table:
+        cells = [
+            c.rjust(w) if c.replace(",", "").isdigit() else c + " " * (w - _width(c))
+            for c, w in zip(row, widths, strict=True)
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def _emit(rows: list[TallyRow], by: list[str], fmt: str, output: Path | None) -> None:
+    header = [*by, "count"]
+    records = [[*r.key, r.count] for r in rows]
+    if fmt == "xlsx":
+        if output is None:
+            raise ValueError("--format xlsx needs --output FILE.xlsx")
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        ws = wb.active
+        assert ws is not None
+        ws.append(header)
+        for rec in records:
+            ws.append(rec)
+        wb.save(output)
+        click.echo(f"wrote {output}")
+        return
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(records)
+        text = buf.getvalue()
+    elif fmt == "json":
+        text = json.dumps(
+            [dict(zip(header, rec, strict=True)) for rec in records], ensure_ascii=False, indent=1
+        )
+    else:
+        lines = _aligned([[str(h) for h in header]] + [[_cell(v) for v in rec] for rec in records])
+        lines.append(f"total {sum(r.count for r in rows):,}")
+        text = "\n".join(lines) + "\n"
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(text, nl=False)
+
+
+tally_options = [
+    click.option("--from", "start", help="first day (2024-01-01 or 113年1月1日)"),
+    click.option("--to", "end", help="last day, inclusive"),
+    click.option("--format", "fmt", type=click.Choice(["csv", "table", "json", "xlsx"]), default="table"),
+    click.option("--output", type=click.Path(dir_okay=False, path_type=Path)),
+]
+
+
+def _with(options: list[Callable[[F], F]]) -> Callable[[F], F]:
+    def deco(fn: F) -> F:
+        for opt in reversed(options):
+            fn = opt(fn)
+        return fn
+
+    return deco
+
+
+@click.command("releases")
+@_with(tally_options)
+@click.option("--by", default="month,agency", show_default=True, help="month, agency, kind (comma-separated)")
+@click.option("--agency", help="only this agency")
+@click.pass_obj
+@user_errors
+def tally_releases_cmd(
+    app: App, start: str | None, end: str | None, fmt: str, output: Path | None, by: str, agency: str | None
+) -> None:
+    """Published releases per month and agency (months as YYYY-MM, in the office's zone)."""
+    tz = app.settings.office.timezone
+    lo, hi = _range(start, end, tz)
+    keys = [b.strip() for b in by.split(",") if b.strip()]
+    with app.session() as session:
+        rows = tally_releases(session, lo, hi, keys, agency=agency, tz=tz)
+    _emit(rows, keys, fmt, output)
+
+
+@click.command("posts")
+@_with(tally_options)
+@click.option("--by", default="month,platform", show_default=True, help="month, platform")
+@click.pass_obj
+@user_errors
+def tally_posts_cmd(
+    app: App, start: str | None, end: str | None, fmt: str, output: Path | None, by: str
+) -> None:
+    """Published posts per platform and month."""
+    tz = app.settings.office.timezone
+    lo, hi = _range(start, end, tz)
+    keys = [b.strip() for b in by.split(",") if b.strip()]
+    with app.session() as session:
+        rows = tally_posts(session, lo, hi, keys, tz=tz)
+    _emit(rows, keys, fmt, output)
+
+
+@click.command("report")
+@click.option(
+    "--half", "period_text", required=True, help="ROC period: 113H1, 113H2 (also 113Q3, 113-09, 113)"
+)
+@click.option("--format", "fmt", type=click.Choice(["md", "csv", "png", "all"]), default="md")
+@click.option(
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="folder for report-<period>.md/.csv/.png (md and csv print to stdout without it)",
+)
+@click.pass_obj
+@user_errors
+def report(app: App, period_text: str, fmt: str, out_dir: Path | None) -> None:
+    """The office's council-report tables: releases (本處 / 全府), posts per platform, responses."""
+    from press.report import build_report, report_csv, report_markdown
+
+    period = roc.parse_period(period_text)
+    with app.session() as session:
+        tables = build_report(session, app.settings, period)
+    outputs = {"md": report_markdown, "csv": report_csv}
+    for kind in ["md", "csv", "png"] if fmt == "all" else [fmt]:
+        if kind == "png":
+            from press.chart import draw_report
+
+            path = (out_dir or Path(".")) / f"report-{period_text}.png"
+            font = draw_report(tables, path)
+            click.echo(
+                f"wrote {path}" + ("" if font else " (no CJK font: English labels; install fonts-noto-cjk)")
+            )
+        elif out_dir:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            path = out_dir / f"report-{period_text}.{kind}"
+            path.write_text(outputs[kind](tables), encoding="utf-8")
+            click.echo(f"wrote {path}")
+        else:
+            click.echo(outputs[kind](tables))
+
+
+@click.command("pickup")
+@_with(tally_options)
+@click.pass_obj
+@user_errors
+def tally_pickup_cmd(app: App, start: str | None, end: str | None, fmt: str, output: Path | None) -> None:
+    """Per published release: how many outlets picked it up (see ``press pickup``)."""
+    from press.pickup import outlets_of
+
+    tz = app.settings.office.timezone
+    lo, hi = _range(start, end, tz)
+    with app.session() as session:
+        releases = session.scalars(
+            select(Release)
+            .where(Release.status == "published", Release.imported.is_(False))
+            .where(Release.published_at >= lo, Release.published_at < hi)
+            .order_by(Release.published_at)
+        ).all()
+        rows = [
+            TallyRow(
+                (
+                    str(r.id),
+                    roc.roc_date(r.published_at, tz) if r.published_at else "",
+                    r.agency,
+                    r.title,
+                    "、".join(outlets_of(r)),
+                ),
+                len(outlets_of(r)),
+            )
+            for r in releases
+        ]
+    _emit(rows, ["release", "date", "agency", "title", "outlets"], fmt, output)

@@ -1,0 +1,171 @@
+"""Drafting: a release, statement, advisory or schedule from a template, in a minute.
+
+A draft stores the officer's text (``title``, ``body``) and the template fields (``--set key=value``,
+kept in ``meta["fields"]``); the documents (HTML, text, Markdown) are rendered from them, so the
+draft is checked against every template before it is saved.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from pipeline.models import Alert, ItemRow, MatchRow, Release, Response, utcnow
+from pipeline.settings import Settings
+from press import templating
+from press.workflow import record
+
+_ENTRY = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[|｜]\s*([^|｜]+?)\s*(?:[|｜]\s*(.+?))?\s*$")
+
+
+class DraftError(ValueError):
+    """A draft cannot be made; the message says which input is wrong."""
+
+
+def parse_sets(pairs: list[str]) -> dict[str, Any]:
+    """``["place=市府大樓", "story.title=..."]`` → nested fields; the error names the bad pair."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise DraftError(f"--set {pair!r}: expected key=value")
+        node = out
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise DraftError(f"--set {pair!r}: {part} is already a value")
+        node[parts[-1]] = value
+    return out
+
+
+def schedule_entries(body: str) -> list[dict[str, str]]:
+    """The Mayor's schedule body, one ``HH:MM | 行程 | 地點`` per line."""
+    entries = []
+    for line in body.splitlines():
+        m = _ENTRY.match(line)
+        if m:
+            entries.append({"time": m.group(1), "event": m.group(2), "place": m.group(3) or ""})
+    return entries
+
+
+def context(release: Release, settings: Settings, when: datetime | None = None) -> dict[str, Any]:
+    """What every template sees; the fields given with ``--set`` are also top-level names."""
+    meta = release.meta or {}
+    fields: dict[str, Any] = dict(meta.get("fields", {}))
+    paragraphs = [p.strip() for p in (release.body or "").splitlines() if p.strip()]
+    ctx: dict[str, Any] = dict(fields)
+    tags = fields.get("hashtags", "")
+    ctx.update(
+        kind=release.kind,
+        title=release.title,
+        agency=release.agency,
+        body=release.body or "",
+        paragraphs=paragraphs,
+        lead=paragraphs[0] if paragraphs else "",
+        office=settings.office,
+        contacts=list(settings.press.contacts),
+        fields=fields,
+        url=release.url or fields.get("url"),
+        date=when or release.published_at or release.scheduled_at or utcnow(),
+        hashtags=tags.split() if isinstance(tags, str) else list(tags),
+        entries=schedule_entries(release.body or "") if release.kind == "schedule" else [],
+    )
+    if "story" in meta:
+        ctx["story"] = meta["story"]
+    return ctx
+
+
+def render_release(release: Release, settings: Settings, fmt: str = "txt") -> str:
+    if fmt not in templating.FORMATS:
+        raise DraftError(f"format {fmt!r}: choose from {', '.join(templating.FORMATS)}")
+    env = templating.environment(settings)
+    return templating.render(env, f"{release.kind}.{fmt}.j2", context(release, settings))
+
+
+def check_templates(release: Release, settings: Settings) -> None:
+    """Render every format once, so a missing field is reported now and not at publishing time."""
+    env = templating.environment(settings)
+    ctx = context(release, settings)
+    for fmt in templating.FORMATS:
+        templating.render(env, f"{release.kind}.{fmt}.j2", ctx)
+
+
+def story_from_alert(session: Session, alert_id: int) -> tuple[dict[str, Any], ItemRow]:
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        raise DraftError(f"--from-alert {alert_id}: no such alert")
+    item = session.get(ItemRow, alert.item_id) if alert.item_id else None
+    if item is None:
+        raise DraftError(f"--from-alert {alert_id}: the alert's story is no longer stored")
+    story = {
+        "title": item.title,
+        "outlet": item.outlet or item.source,
+        "url": item.url,
+        "published_at": (item.published_at or item.collected_at).isoformat(),
+        "item_id": item.id,
+        "alert_id": alert.id,
+        "cluster_id": item.cluster_id,
+    }
+    return story, item
+
+
+def draft(
+    session: Session,
+    settings: Settings,
+    *,
+    kind: str,
+    author: str,
+    title: str | None = None,
+    agency: str | None = None,
+    body: str = "",
+    fields: Mapping[str, Any] | None = None,
+    from_alert: int | None = None,
+) -> Release:
+    """Create a draft (checked against its templates) and record the first transition."""
+    if kind not in templating.KINDS:
+        raise DraftError(f"--kind {kind!r}: choose from {', '.join(templating.KINDS)}")
+    meta: dict[str, Any] = {"fields": dict(fields or {})}
+    if from_alert is not None:
+        story, item = story_from_alert(session, from_alert)
+        meta["story"] = story
+        agency = agency or session.scalar(select(MatchRow.agency).where(MatchRow.item_id == item.id).limit(1))
+        title = title or f"有關「{item.title}」報導之說明"
+    agency = agency or settings.office.name
+    if agency not in settings.agency_names():
+        raise DraftError(f"agency {agency!r} is not one of the settings' [[agencies]]")
+    if kind == "schedule":
+        title = title or "市長公開行程"
+    if not title:
+        raise DraftError("a draft needs a title (--title or --set title=...)")
+    release = Release(
+        kind=kind,
+        title=title,
+        agency=agency,
+        body=body,
+        status="draft",
+        author=author,
+        timezone=settings.office.timezone,
+        meta=meta,
+    )
+    check_templates(release, settings)
+    session.add(release)
+    session.flush()
+    record(session, release, "", "draft", author)
+    if from_alert is not None:
+        _link_response(session, release, meta["story"])
+    return release
+
+
+def _link_response(session: Session, release: Release, story: Mapping[str, Any]) -> None:
+    """The flagged story's response (if the pipeline opened one) now points at this statement."""
+    conds = [Response.item_id == story["item_id"]]
+    if story.get("cluster_id"):
+        conds.append(Response.cluster_id == story["cluster_id"])
+    for response in session.scalars(select(Response).where(or_(*conds), Response.release_id.is_(None))):
+        response.release_id = release.id

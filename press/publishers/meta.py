@@ -1,0 +1,56 @@
+"""Shared by the Graph API publishers (Facebook Page, Instagram, Threads): URLs and container polling."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from press.publishers.base import PublishError
+from press.publishers.http import HttpResult, call, graph_error
+
+
+class GraphClient:
+    def __init__(self, base_url: str, version: str, token: str, timeout: float = 30) -> None:
+        self.base = base_url.rstrip("/") + (f"/{version}" if version else "")
+        self.token, self.timeout = token, timeout
+
+    def post(self, path: str, form: dict[str, Any], stage: str) -> dict[str, Any]:
+        result = call(
+            "POST", f"{self.base}/{path}", form={**form, "access_token": self.token}, timeout=self.timeout
+        )
+        return self._ok(result, stage)
+
+    def get(self, path: str, params: dict[str, Any], stage: str) -> dict[str, Any]:
+        result = call(
+            "GET", f"{self.base}/{path}", params={**params, "access_token": self.token}, timeout=self.timeout
+        )
+        return self._ok(result, stage)
+
+    @staticmethod
+    def _ok(result: HttpResult, stage: str) -> dict[str, Any]:
+        body = result.json()
+        if result.status >= 400 or (isinstance(body, dict) and "error" in body):
+            raise graph_error(result, stage)
+        if not isinstance(body, dict):
+            raise PublishError(
+                "retryable", "bad-response", f"{stage}: unexpected answer {result.body[:100]!r}"
+            )
+        return body
+
+    def wait_until_ready(self, container: str, field: str, polls: int, interval: float) -> None:
+        """Poll a container until FINISHED; ERROR/EXPIRED fail; still IN_PROGRESS → retry later."""
+        for attempt in range(polls):
+            body = self.get(container, {"fields": f"{field},status"}, "container status")
+            status = str(body.get(field, "")).upper()
+            if status in ("FINISHED", "PUBLISHED"):
+                return
+            if status in ("ERROR", "EXPIRED"):
+                # An expired or failed container will never publish: drop it so a retry makes a new one.
+                raise PublishError(
+                    "retryable" if status == "EXPIRED" else "permanent",
+                    f"container-{status.lower()}",
+                    f"container {container} is {status}: {body.get('status', '')}",
+                )
+            if attempt + 1 < polls:
+                time.sleep(interval)
+        raise PublishError("retryable", "container-not-ready", f"container {container} still in progress")

@@ -1,0 +1,103 @@
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy.orm import Session
+
+from pipeline.cli import main
+from pipeline.models import Post, Release, Response
+from pipeline.settings import Settings
+from press.chart import draw_report
+from press.report import build_report, report_csv, report_markdown
+from press.roc import parse_period
+
+TAIPEI = ZoneInfo("Asia/Taipei")
+OFFICE = [25, 39, 38, 53, 53, 46]
+ALL = [594, 669, 726, 735, 649, 589]
+EXPECTED = """| 類別 \\ 期間 | 1 月 | 2 月 | 3 月 | 4 月 | 5 月 | 6 月 | 總計 (則) |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+| 本處發布新聞稿 | 25 | 39 | 38 | 53 | 53 | 46 | 254 |
+| 全府發布新聞稿 | 594 | 669 | 726 | 735 | 649 | 589 | 3,962 |"""
+
+
+def _seed(session: Session) -> None:
+    rows = []
+    for m in range(6):
+        for i in range(ALL[m]):
+            # spread over the month, in Taipei time; the first lands at 00:10 on the 1st (UTC: previous month)
+            when = datetime(2024, m + 1, 1, 0, 10, tzinfo=TAIPEI) + timedelta(hours=i % 600)
+            rows.append(
+                Release(
+                    title=f"r{m}-{i}",
+                    agency="秘書處" if i < OFFICE[m] else "工務局",
+                    status="published",
+                    published_at=when,
+                    imported=True,
+                )
+            )
+    # outside the period or not published: must not count
+    rows.append(
+        Release(
+            title="x",
+            agency="秘書處",
+            status="published",
+            published_at=datetime(2024, 6, 30, 16, 0, tzinfo=UTC),
+        )
+    )  # 1 July in Taipei
+    rows.append(Release(title="y", agency="秘書處", status="draft"))
+    session.add_all(rows)
+    session.add_all(
+        [
+            Post(platform="facebook", status="published", published_at=datetime(2024, 2, 3, tzinfo=UTC)),
+            Post(platform="threads", status="published", published_at=datetime(2024, 2, 4, tzinfo=UTC)),
+            Post(platform="threads", status="simulated", published_at=datetime(2024, 2, 4, tzinfo=UTC)),
+            Response(agency="捷運局", status="responded", responded_at=datetime(2024, 3, 1, tzinfo=UTC)),
+            Response(agency="捷運局", status="open"),
+        ]
+    )
+    session.commit()
+
+
+def test_report_reproduces_the_council_table(session: Session, settings: Settings, tmp_path: Path) -> None:
+    _seed(session)
+    tables = build_report(session, settings, parse_period("113H1"))
+    md = report_markdown(tables)
+    assert EXPECTED in md
+    assert (
+        "| Facebook | 0 | 1 | 0 | 0 | 0 | 0 | 1 |" in md and "| Threads | 0 | 1 | 0 | 0 | 0 | 0 | 1 |" in md
+    )
+    assert "| 捷運局 | 0 | 0 | 1 | 0 | 0 | 0 | 1 |" in md
+    csv_text = report_csv(tables)
+    assert '全府發布新聞稿,594,669,726,735,649,589,"3,962"' in csv_text
+    png = tmp_path / "r.png"
+    draw_report(tables, png)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_command_writes_all_formats(session: Session, settings: Settings, tmp_path: Path) -> None:
+    _seed(session)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main,
+        ["report", "--half", "113H1", "--format", "all", "--output", str(out)],
+        env={"DATABASE_URL": settings.database_url},
+    )
+    assert result.exit_code == 0, result.output
+    assert EXPECTED in (out / "report-113H1.md").read_text(encoding="utf-8")
+    assert (out / "report-113H1.csv").is_file() and (out / "report-113H1.png").is_file()
+    bad = CliRunner().invoke(main, ["report", "--half", "H1"], env={"DATABASE_URL": settings.database_url})
+    assert bad.exit_code == 1 and "'H1' is not a period" in bad.output
+
+
+def test_chart_without_a_cjk_font_uses_english_labels(
+    session: Session, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import press.chart
+
+    _seed(session)
+    monkeypatch.setattr(press.chart, "find_cjk_font", lambda: None)
+    png = tmp_path / "plain.png"
+    assert draw_report(build_report(session, settings, parse_period("113H1")), png) is None
+    assert png.read_bytes()[:4] == b"\x89PNG"
