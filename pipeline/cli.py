@@ -99,20 +99,32 @@ def alert_sink(settings: Settings, notifiers: list[Any]) -> Callable[[Session, I
 
 
 def deliver(app: App, notifiers: list[Any]) -> Counter[str]:
+    """Send what the outbox holds; a notifier that cannot send at all (revoked token) keeps its alerts."""
+    from notifications.base import NotifierUnavailable
     from notifications.outbox import deliver_pending
 
     counts: Counter[str] = Counter()
     for notifier in notifiers:
-        with app.session() as session:
-            sent, failed = deliver_pending(session, notifier)
+        try:
+            with app.session() as session:
+                sent, failed = deliver_pending(session, notifier)
+        except NotifierUnavailable as exc:
+            log.error("%s cannot send (alerts kept for later): %s", notifier.name, exc)
+            counts["alerts-held"] += 1
+            continue
         counts["alerts-sent"] += sent
         counts["alerts-failed"] += failed
     return counts
 
 
 def monitor_pass(app: App, items: list[Item], notifiers: list[Any]) -> Counter[str]:
-    """Process collected items and deliver the alerts they raised."""
-    counts = process(items, app.settings, app.sessions, alert_sink=alert_sink(app.settings, notifiers))
+    """Process collected items (a progress line on a terminal) and deliver the alerts they raised."""
+    from rich.progress import Progress
+
+    with Progress(transient=True, disable=not sys.stderr.isatty() or len(items) < 50) as bar:
+        task = bar.add_task(f"processing {len(items)} items", total=len(items))
+        counts = process(items, app.settings, app.sessions, alert_sink=alert_sink(app.settings, notifiers),
+                         progress=lambda n: bar.advance(task, n))
     counts.update(deliver(app, notifiers))
     return counts
 
@@ -167,8 +179,27 @@ def run(app: App) -> None:
 
 
 def scheduled_jobs(app: App, notifiers: list[Any]) -> list[tuple[str, int, Callable[[], object]]]:
-    """Jobs besides crawling that share the one scheduler process."""
-    return [("deliver-alerts", 30, lambda: deliver(app, notifiers))]
+    """Jobs besides crawling that share the one scheduler process (never one per web worker)."""
+    from notifications.digest import run_digest_if_due
+    from pipeline.models import utcnow
+    from pipeline.spikes import detect, write_alerts
+    from press.pickup import update_pickup
+    from press.schedule import run_due
+
+    def with_session(fn: Callable[[Session], object]) -> Callable[[], object]:
+        def job() -> object:
+            with app.session() as session:
+                return fn(session)
+        return job
+
+    names = [n.name for n in notifiers]
+    return [
+        ("deliver-alerts", 15, lambda: deliver(app, notifiers)),
+        ("spikes", 300, with_session(lambda s: write_alerts(s, app.settings, detect(s, app.settings), names))),
+        ("publish-due", 60, with_session(lambda s: run_due(s, app.settings, utcnow()))),
+        ("press-pickup", 900, with_session(lambda s: update_pickup(s, app.settings, utcnow()))),
+        ("daily-digest", 60, with_session(lambda s: run_digest_if_due(s, app.settings))),
+    ]
 
 
 def summary_line(counts: Counter[str]) -> str:

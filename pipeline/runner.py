@@ -56,6 +56,7 @@ def process(
     before: Sequence[str] = BEFORE,
     batch: str | None = BATCH,
     after: Sequence[str] = AFTER,
+    progress: Callable[[int], object] | None = None,
 ) -> Counter[str]:
     """Run items through the stages, one transaction per chunk; returns the outcome counts."""
     counts: Counter[str] = Counter()
@@ -71,4 +72,6 @@ def process(
         except OperationalError as exc:
             raise DatabaseError(f"cannot write to {describe(sessions.kw['bind'])}: {exc.orig}") from None
         counts.update(ctx.counts)
+        if progress is not None:
+            progress(len(chunk))
     return counts
