@@ -10,6 +10,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
+	bash scripts/system-deps.sh
 	touch $(STAMP)
 
 install: $(STAMP)            ## create .venv and install newsdesk with its test extras
