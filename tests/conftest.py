@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.db import open_database
-from pipeline.settings import Settings, load_settings
+from pipeline.settings import ENVIRONMENT, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -18,8 +18,7 @@ SHARED = ROOT.parent / "shared"
 @pytest.fixture(autouse=True)
 def _no_user_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never see the developer's own config, database or tokens."""
-    for name in ("NEWSDESK_CONFIG", "DATABASE_URL", "NEWSDESK_SENTIMENT_MODEL", "SLACK_BOT_TOKEN",
-                 "SLACK_API_URL", "SLACK_SIGNING_SECRET"):
+    for name in ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
 
 
