@@ -30,7 +30,6 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     except sqlite3.OperationalError:
         pass  # a read-only file keeps its journal mode; writes fail later with a clear message
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
 
 
@@ -40,7 +39,8 @@ def make_engine(url: str) -> Engine:
     except ArgumentError as exc:
         raise DatabaseError(f"database_url {url!r} is not a SQLAlchemy URL: {exc}") from None
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": 10})
+        # Wait up to 10 s for another writer (a second `run`), unless the URL says ?timeout=N.
+        engine = create_engine(url, connect_args={} if "timeout" in parsed.query else {"timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
         return engine

@@ -135,3 +135,23 @@ def test_read_only_database_is_named_and_loses_nothing(tmp_path: Path, settings:
     with check() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(ItemRow)) == 1
     check.kw["bind"].dispose()
+
+
+def test_locked_database_is_named_and_the_batch_is_kept_for_later(tmp_path: Path, settings: Settings) -> None:
+    import sqlite3
+
+    from pipeline.runner import process
+
+    path = tmp_path / "locked.db"
+    factory = open_database(f"sqlite:///{path}?timeout=0.2")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # another process in the middle of a write
+    try:
+        with pytest.raises(DatabaseError, match=r"locked\.db.*locked"):
+            process([_item()], settings, factory, batch=None, before=(), after=("pipeline.stages.store:store",))
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    counts = process([_item()], settings, factory, batch=None, before=(), after=("pipeline.stages.store:store",))
+    assert counts["stored"] == 1
+    factory.kw["bind"].dispose()
