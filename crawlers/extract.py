@@ -101,12 +101,18 @@ _DATE_PARAMS = {"extensive_search": False, "original_date": True}
 
 
 def _trafilatura(page: Page) -> dict[str, Any]:
-    """trafilatura's reading; a second, recall-oriented try when the first finds (almost) nothing."""
-    best: dict[str, Any] = {}
-    for html, recall in ((page.html, False), (page.html, True), (page.raw, False)):
-        if recall and not best:
-            continue
-        doc = _run_trafilatura(page, html, recall)
+    """trafilatura's reading, precision first; broader tries only when it finds (almost) nothing."""
+    best = _run_trafilatura(page, page.html, "precision")
+    if len(best.get("text") or "") < SHORT:
+        # Precision mode sometimes keeps only a fragment of a short body: the default reading may
+        # find the rest (the benchmark's measured trade-off; see benchmarks/extraction.py).
+        default = _run_trafilatura(page, page.html, "default")
+        if len(default.get("text") or "") > 2 * len(best.get("text") or ""):
+            best = default
+    for html, mode in TRIES:
+        if len(best.get("text") or "") >= MIN_TEXT * 3:
+            break
+        doc = _run_trafilatura(page, page.html if html == "clean" else page.raw, mode)
         if len(doc.get("text") or "") > len(best.get("text") or ""):
             best = doc
         if len(best.get("text") or "") >= MIN_TEXT * 3:
@@ -114,12 +120,18 @@ def _trafilatura(page: Page) -> dict[str, Any]:
     return best
 
 
-def _run_trafilatura(page: Page, html: str, recall: bool) -> dict[str, Any]:
+#: (which html, trafilatura mode) in order; the first that yields enough text wins.
+TRIES = (("clean", "recall"), ("raw", "default"))
+SHORT = 400
+
+
+def _run_trafilatura(page: Page, html: str, mode: str) -> dict[str, Any]:
     import trafilatura
 
     try:
         doc = trafilatura.bare_extraction(html, url=page.url, with_metadata=True, include_comments=False,
-                                          favor_recall=recall, date_extraction_params=_DATE_PARAMS)
+                                          favor_recall=mode == "recall", favor_precision=mode == "precision",
+                                          date_extraction_params=_DATE_PARAMS)
     except Exception as exc:  # noqa: BLE001 - trafilatura fails on odd trees; the generic fields remain
         page.warnings.append(f"trafilatura failed: {type(exc).__name__}")
         return {}
@@ -132,14 +144,20 @@ def _run_trafilatura(page: Page, html: str, recall: bool) -> dict[str, Any]:
 
 
 def _untable(text: str) -> str:
-    """trafilatura renders table cells as ``| a | b |``: keep the cell text, one line per row."""
+    """trafilatura renders table cells as ``| a | b |``: keep the cell text, one line per row,
+    and drop navigation bars that table layouts leave in (``首頁 | 新聞 | 論壇 | ...``)."""
     lines = []
     for line in text.splitlines():
         if line.lstrip().startswith("|"):
             line = " ".join(c.strip() for c in line.strip().strip("|").split(" | ") if c.strip())
-        if line.strip():
-            lines.append(line)
+        if _NAV_BAR.search(line) or not line.strip():
+            continue
+        lines.append(line.replace("\\|", "|"))
     return "\n".join(lines)
+
+
+#: Three or more short items separated by pipes: a menu, not prose.
+_NAV_BAR = re.compile(r"(?:[^|\n]{1,12}\\?\|){3,}")
 
 
 def _ld_body(page: Page) -> str | None:
