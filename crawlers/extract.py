@@ -64,10 +64,11 @@ def extract(body: bytes, url: str, content_type: str | None = None) -> Extracted
         """The outlet parser's value for field ``name``, else the generic one (counted as doubtful)."""
         nonlocal confidence
         value = getattr(parser, name)(page) if parser is not GENERIC else None
-        if value and parser is not GENERIC:
+        problem = "found no" if not value else _implausible(name, value, generic)
+        if value and not problem:
             return value
         if outlet and name in parser.specific:
-            warnings.append(f"{outlet.name} parser found no {name} (markup changed?); used generic reading")
+            warnings.append(f"{outlet.name} parser {problem} {name} (markup changed?); used generic reading")
             confidence -= 0.2
         return generic
 
@@ -94,6 +95,14 @@ def extract(body: bytes, url: str, content_type: str | None = None) -> Extracted
                      published_at=aware(published) if published else None, authors=authors,
                      language=language, outlet=outlet.name if outlet else None, encoding=page.encoding,
                      confidence=max(0.0, round(confidence, 2)), warnings=warnings)
+
+
+def _implausible(name: str, value: Any, generic: Any) -> str | None:
+    """A selector that now matches a fragment (a caption, a teaser) instead of the body."""
+    short = isinstance(generic, str) and len(generic) >= 200 and len(value) < 0.3 * len(generic)
+    if name == "text" and short:
+        return "found only a fragment of the"
+    return None
 
 
 #: htmldate's "extensive search" runs dateparser over every locale: ~0.3 s a page for little gain.
