@@ -79,6 +79,7 @@ def extract(body: bytes, url: str, content_type: str | None = None) -> Extracted
                      or find_date(text[:200] if text else None))
     authors = pick("authors", GENERIC.authors(page) or byline_authors(text or "")
                    or _split(doc.get("author")))
+    text = strip_credits(text or "")
     language = _language(GENERIC.language(page), f"{title} {text or ''}")
     title, text = (title or "").strip(), (text or "").strip()
     if not title:
@@ -95,6 +96,23 @@ def extract(body: bytes, url: str, content_type: str | None = None) -> Extracted
                      published_at=aware(published) if published else None, authors=authors,
                      language=language, outlet=outlet.name if outlet else None, encoding=page.encoding,
                      confidence=max(0.0, round(confidence, 2)), warnings=warnings)
+
+
+_BYLINE_LINE = re.compile(r"^\s*[〔（(\[［]?\s*(?:中央社|自由時報|聯合報|中國時報)?\s*記者[^〕）)\]］\n]{2,30}?"
+                          r"(?:報導|綜合報導|專電|\d{1,2}日電)\s*[〕）)\]］]?\s*")
+_EDITOR_LINE = re.compile(r"^\s*[（(]\s*(?:編輯|責任編輯|譯者)[:：][^）)]{1,30}[）)]\s*\d{0,8}\s*$")
+
+
+def strip_credits(text: str) -> str:
+    """Drop the reporters' byline before the body and the editor's credit line after it.
+
+    Authors are a field of their own (read from the byline before it goes); the body is prose.
+    """
+    lines = text.split("\n")
+    if lines:
+        lines[0] = _BYLINE_LINE.sub("", lines[0], count=1)
+    lines = [ln for ln in lines if ln.strip() and not _EDITOR_LINE.match(ln)]
+    return "\n".join(lines)
 
 
 def _implausible(name: str, value: Any, generic: Any) -> str | None:

@@ -92,3 +92,16 @@ def test_taipei_times_stored_page(shared_data: Path) -> None:
     assert ex.published_at == datetime.fromisoformat(expected["publishing_date"])
     paragraphs = [p for s in expected["body"]["sections"] for p in s["paragraphs"]]
     assert all(p in ex.text for p in paragraphs)
+
+
+def test_byline_and_editor_credit_leave_the_body_but_name_the_authors() -> None:
+    from crawlers.extract import strip_credits
+
+    text = "（中央社記者王小明台北2日電）臺北市政府今天表示，環狀線進度超前。\n第二段。\n（編輯：李大同）1130902"
+    assert strip_credits(text) == "臺北市政府今天表示，環狀線進度超前。\n第二段。"
+    assert strip_credits("〔記者張三／台北報導〕市府今天說明。") == "市府今天說明。"
+    assert strip_credits("記者會今天舉行。") == "記者會今天舉行。"  # not a byline
+    html = article(author="", body="〔記者陳美玲、林志強／台北報導〕" + BODY)
+    ex = extract(html.replace('<meta name="author" content="">', "").encode(), "https://example.org/n/2")
+    assert ex.authors == ["陳美玲", "林志強"]
+    assert not ex.text.startswith("〔記者")
