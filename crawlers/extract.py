@@ -98,8 +98,8 @@ def extract(body: bytes, url: str, content_type: str | None = None) -> Extracted
                      confidence=max(0.0, round(confidence, 2)), warnings=warnings)
 
 
-_BYLINE_LINE = re.compile(r"^\s*[〔（(\[［]?\s*(?:中央社|自由時報|聯合報|中國時報)?\s*記者[^〕）)\]］\n]{2,30}?"
-                          r"(?:報導|綜合報導|專電|\d{1,2}日電)\s*[〕）)\]］]?\s*")
+_BYLINE_LINE = re.compile(r"^\s*[〔（(\[［]?\s*(?:中央社|自由時報|聯合報|中國時報)?\s*"
+                          r"記者[^〕）)\]］\n]{2,30}?(?:報導|綜合報導|專電|\d{1,2}日電)\s*[〕）)\]］]?\s*")
 _EDITOR_LINE = re.compile(r"^\s*[（(]\s*(?:編輯|責任編輯|譯者)[:：][^）)]{1,30}[）)]\s*\d{0,8}\s*$")
 
 

@@ -97,7 +97,8 @@ def test_taipei_times_stored_page(shared_data: Path) -> None:
 def test_byline_and_editor_credit_leave_the_body_but_name_the_authors() -> None:
     from crawlers.extract import strip_credits
 
-    text = "（中央社記者王小明台北2日電）臺北市政府今天表示，環狀線進度超前。\n第二段。\n（編輯：李大同）1130902"
+    text = ("（中央社記者王小明台北2日電）臺北市政府今天表示，環狀線進度超前。\n第二段。\n"
+            "（編輯：李大同）1130902")
     assert strip_credits(text) == "臺北市政府今天表示，環狀線進度超前。\n第二段。"
     assert strip_credits("〔記者張三／台北報導〕市府今天說明。") == "市府今天說明。"
     assert strip_credits("記者會今天舉行。") == "記者會今天舉行。"  # not a byline
