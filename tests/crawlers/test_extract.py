@@ -106,3 +106,22 @@ def test_byline_and_editor_credit_leave_the_body_but_name_the_authors() -> None:
     ex = extract(html.replace('<meta name="author" content="">', "").encode(), "https://example.org/n/2")
     assert ex.authors == ["陳美玲", "林志強"]
     assert not ex.text.startswith("〔記者")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("發布日期：113年9月2日", (2024, 9, 2, 0, 0)),
+    ("發布日期：113/09/02 14:30", (2024, 9, 2, 14, 30)),
+    ("更新時間 2024-05-07 21:23:57", (2024, 5, 7, 21, 23)),
+    ("2024年10月16日 下午 3:05", (2024, 10, 16, 15, 5)),
+    ("2024年10月16日 上午 9:05", (2024, 10, 16, 9, 5)),
+    ("比數 3/2/1 沒有日期", None),
+])
+def test_find_date_forms(text: str, expected: tuple[int, ...] | None) -> None:
+    from crawlers.dates import TAIPEI, find_date
+
+    found = find_date(text)
+    if expected is None:
+        assert found is None
+    else:
+        assert found is not None and found.tzinfo is TAIPEI
+        assert (found.year, found.month, found.day, found.hour, found.minute) == expected

@@ -183,3 +183,32 @@ print("stopped after", len(runs), "runs")
                           timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("stopped after") and int(proc.stdout.split()[2]) >= 2
+
+
+def test_a_running_source_is_not_started_again(tmp_path: object) -> None:
+    clock = Clock()
+    settings = _settings(str(tmp_path))
+    sessions = open_database(settings.database_url)
+    started = threading.Event()
+    release = threading.Event()
+    calls: list[list[str]] = []
+
+    def slow(settings: Settings, sources: Sequence[SourceSettings],
+             sessions: sessionmaker[Session]) -> list[Item]:
+        calls.append([s.name for s in sources])
+        started.set()
+        release.wait(5)
+        return []
+
+    sched = Scheduler(settings, sessions, lambda items: None, collect_fn=slow, clock=clock)
+    stop = threading.Event()
+    loop = threading.Thread(target=sched.run, args=(stop,))
+    loop.start()
+    assert started.wait(5)
+    clock.advance(10 * 3600)                 # both overdue again while the first pass still runs
+    time.sleep(0.6)
+    assert calls == [["a", "b"]] and sched.due_sources() == []
+    release.set()
+    stop.set()
+    loop.join(10)
+    assert not loop.is_alive()
