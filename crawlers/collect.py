@@ -52,35 +52,48 @@ class Pass:
 
 
 def collect(settings: Settings, sources: Sequence[SourceSettings], sessions: sessionmaker[Session], *,
-            http: Http | None = None, http_cache_dir: str | None = None) -> list[Item]:
-    """Poll ``sources`` once and return the new items (not yet stored: the caller runs the stages)."""
+            http: Http | None = None, refetch: bool = False) -> list[Item]:
+    """Poll ``sources`` once and return the new items (not yet stored: the caller runs the stages).
+
+    A page whose canonical URL is already stored is not fetched again unless ``refetch`` is set.
+    """
     http = http or Http.from_settings(settings.crawl)
+    cache = settings.crawl.http_cache_dir
     run = Pass()
     for src in sources:
         if src.enabled:
             _poll(settings, src, sessions, http, run)
     if run.listings:
-        _crawl_listings(settings, run, http_cache_dir)
-    _drop_known(sessions, run)
-    _crawl_articles(settings, run, http_cache_dir)
+        _crawl_listings(settings, run, cache)
+    if not refetch:
+        _drop_known(sessions, run)
+    _crawl_articles(settings, run, cache, force=refetch)
     _count(sessions, run)
     return run.items
 
 
 def _poll(settings: Settings, src: SourceSettings, sessions: sessionmaker[Session], http: Http,
           run: Pass) -> None:
+    # Short transactions around the network call, never across it: a slow host must not hold
+    # the database's write lock while the pipeline stores items.
     with transaction(sessions) as session:
         row = state.ensure_row(session, src)
-        if row.disabled:
-            log.info("source %s is disabled (%s); skipped", src.name, row.last_error)
-            return
-        try:
-            found = _poll_one(settings, src, row, http, run)
-        except (FetchError, FeedError) as exc:
-            log.warning("source %s: %s", src.name, exc)
-            state.record_failure(row, str(exc), retry_after=getattr(exc, "retry_after", None))
-            return
+    if row.disabled:
+        log.info("source %s is disabled (%s); skipped", src.name, row.last_error)
+        return
+    try:
+        found = _poll_one(settings, src, row, http, run)
+    except (FetchError, FeedError) as exc:
+        log.warning("source %s: %s", src.name, exc)
+        state.record_failure(row, str(exc), retry_after=getattr(exc, "retry_after", None))
+    except Exception as exc:  # noqa: BLE001 - one broken source (or collector bug) must not stop the pass
+        log.warning("source %s: unexpected %s: %s", src.name, type(exc).__name__, exc)
+        log.debug("source %s failed", src.name, exc_info=True)
+        state.record_failure(row, f"unexpected {type(exc).__name__}: {exc}")
+    else:
         state.record_success(row, src, new_entries=found)
+    with transaction(sessions) as session:
+        session.merge(row)
 
 
 def _poll_one(settings: Settings, src: SourceSettings, row: Source, http: Http, run: Pass) -> int:
@@ -156,15 +169,16 @@ def _drop_known(sessions: sessionmaker[Session], run: Pass) -> None:
     run.items = kept
 
 
-def _crawl_articles(settings: Settings, run: Pass, http_cache_dir: str | None) -> None:
+def _crawl_articles(settings: Settings, run: Pass, http_cache_dir: str | None, *,
+                    force: bool = False) -> None:
     fetch: dict[str, Candidate] = {}
     for key, cand in run.candidates.items():
         if cand.src.fetch_articles or cand.entry is None:
             fetch[key] = cand
         else:
             run.items.append(_from_entry(cand))
-    jobs = [{"id": key, "url": c.url, "kind": "article", "allowed_hosts": _allowed_hosts(c.src, c.url)}
-            for key, c in fetch.items()]
+    jobs = [{"id": key, "url": c.url, "kind": "article", "allowed_hosts": _allowed_hosts(c.src, c.url),
+             "force": force} for key, c in fetch.items()]
     try:
         results = run_jobs(jobs, settings.crawl, http_cache_dir=http_cache_dir)
     except CrawlError as exc:

@@ -12,9 +12,12 @@ _PATTERNS = [
     # 2024-10-16T10:20:30+08:00, 2024/10/16 10:20, 2024.10.16 10:20, 2024-5-7 21:23:57
     re.compile(r"(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})"
                r"(?:[T\s]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?"),
+    # ROC with separators, as government pages write it: 113/09/02, 113-9-2 14:30
+    re.compile(r"(?<![\d/.-])(?P<y>1[0-4]\d|[89]\d)[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?![\d/.-])"
+               r"(?:\s+(?P<H>\d{1,2}):(?P<M>\d{2}))?"),
     # 2024年10月16日 10:20 or ROC 113年10月16日
     re.compile(r"(?P<y>\d{2,4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"
-               r"(?:\D{0,6}?(?P<H>\d{1,2})[:：時](?P<M>\d{2}))?"),
+               r"(?:\s*(?P<ampm>上午|下午|晚上|中午|凌晨|早上)?\D{0,4}?(?P<H>\d{1,2})[:：時](?P<M>\d{2}))?"),
 ]
 
 
@@ -53,8 +56,11 @@ def _build(m: re.Match[str], zone: ZoneInfo) -> datetime | None:
         year += 1911  # ROC calendar
     if not 1990 <= year <= 2100:
         return None
+    hour = int(m.group("H") or 0)
+    if m.groupdict().get("ampm") in ("下午", "晚上") and hour < 12:
+        hour += 12
     try:
-        return datetime(year, int(m.group("m")), int(m.group("d")), int(m.group("H") or 0),
+        return datetime(year, int(m.group("m")), int(m.group("d")), hour,
                         int(m.group("M") or 0), int(m.groupdict().get("S") or 0), tzinfo=zone)
     except ValueError:
         return None

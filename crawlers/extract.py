@@ -64,10 +64,11 @@ def extract(body: bytes, url: str, content_type: str | None = None) -> Extracted
         """The outlet parser's value for field ``name``, else the generic one (counted as doubtful)."""
         nonlocal confidence
         value = getattr(parser, name)(page) if parser is not GENERIC else None
-        if value and parser is not GENERIC:
+        problem = "found no" if not value else _implausible(name, value, generic)
+        if value and not problem:
             return value
         if outlet and name in parser.specific:
-            warnings.append(f"{outlet.name} parser found no {name} (markup changed?); used generic reading")
+            warnings.append(f"{outlet.name} parser {problem} {name} (markup changed?); used generic reading")
             confidence -= 0.2
         return generic
 
@@ -78,6 +79,7 @@ def extract(body: bytes, url: str, content_type: str | None = None) -> Extracted
                      or find_date(text[:200] if text else None))
     authors = pick("authors", GENERIC.authors(page) or byline_authors(text or "")
                    or _split(doc.get("author")))
+    text = strip_credits(text or "")
     language = _language(GENERIC.language(page), f"{title} {text or ''}")
     title, text = (title or "").strip(), (text or "").strip()
     if not title:
@@ -96,17 +98,48 @@ def extract(body: bytes, url: str, content_type: str | None = None) -> Extracted
                      confidence=max(0.0, round(confidence, 2)), warnings=warnings)
 
 
+_BYLINE_LINE = re.compile(r"^\s*[〔（(\[［]?\s*(?:中央社|自由時報|聯合報|中國時報)?\s*"
+                          r"記者[^〕）)\]］\n]{2,30}?(?:報導|綜合報導|專電|\d{1,2}日電)\s*[〕）)\]］]?\s*")
+_EDITOR_LINE = re.compile(r"^\s*[（(]\s*(?:編輯|責任編輯|譯者)[:：][^）)]{1,30}[）)]\s*\d{0,8}\s*$")
+
+
+def strip_credits(text: str) -> str:
+    """Drop the reporters' byline before the body and the editor's credit line after it.
+
+    Authors are a field of their own (read from the byline before it goes); the body is prose.
+    """
+    lines = text.split("\n")
+    if lines:
+        lines[0] = _BYLINE_LINE.sub("", lines[0], count=1)
+    lines = [ln for ln in lines if ln.strip() and not _EDITOR_LINE.match(ln)]
+    return "\n".join(lines)
+
+
+def _implausible(name: str, value: Any, generic: Any) -> str | None:
+    """A selector that now matches a fragment (a caption, a teaser) instead of the body."""
+    short = isinstance(generic, str) and len(generic) >= 200 and len(value) < 0.3 * len(generic)
+    if name == "text" and short:
+        return "found only a fragment of the"
+    return None
+
+
 #: htmldate's "extensive search" runs dateparser over every locale: ~0.3 s a page for little gain.
 _DATE_PARAMS = {"extensive_search": False, "original_date": True}
 
 
 def _trafilatura(page: Page) -> dict[str, Any]:
-    """trafilatura's reading; a second, recall-oriented try when the first finds (almost) nothing."""
-    best: dict[str, Any] = {}
-    for html, recall in ((page.html, False), (page.html, True), (page.raw, False)):
-        if recall and not best:
-            continue
-        doc = _run_trafilatura(page, html, recall)
+    """trafilatura's reading, precision first; broader tries only when it finds (almost) nothing."""
+    best = _run_trafilatura(page, page.html, "precision")
+    if len(best.get("text") or "") < SHORT:
+        # Precision mode sometimes keeps only a fragment of a short body: the default reading may
+        # find the rest (the benchmark's measured trade-off; see benchmarks/extraction.py).
+        default = _run_trafilatura(page, page.html, "default")
+        if len(default.get("text") or "") > 2 * len(best.get("text") or ""):
+            best = default
+    for html, mode in TRIES:
+        if len(best.get("text") or "") >= MIN_TEXT * 3:
+            break
+        doc = _run_trafilatura(page, page.html if html == "clean" else page.raw, mode)
         if len(doc.get("text") or "") > len(best.get("text") or ""):
             best = doc
         if len(best.get("text") or "") >= MIN_TEXT * 3:
@@ -114,12 +147,18 @@ def _trafilatura(page: Page) -> dict[str, Any]:
     return best
 
 
-def _run_trafilatura(page: Page, html: str, recall: bool) -> dict[str, Any]:
+#: (which html, trafilatura mode) in order; the first that yields enough text wins.
+TRIES = (("clean", "recall"), ("raw", "default"))
+SHORT = 400
+
+
+def _run_trafilatura(page: Page, html: str, mode: str) -> dict[str, Any]:
     import trafilatura
 
     try:
         doc = trafilatura.bare_extraction(html, url=page.url, with_metadata=True, include_comments=False,
-                                          favor_recall=recall, date_extraction_params=_DATE_PARAMS)
+                                          favor_recall=mode == "recall", favor_precision=mode == "precision",
+                                          date_extraction_params=_DATE_PARAMS)
     except Exception as exc:  # noqa: BLE001 - trafilatura fails on odd trees; the generic fields remain
         page.warnings.append(f"trafilatura failed: {type(exc).__name__}")
         return {}
@@ -132,14 +171,20 @@ def _run_trafilatura(page: Page, html: str, recall: bool) -> dict[str, Any]:
 
 
 def _untable(text: str) -> str:
-    """trafilatura renders table cells as ``| a | b |``: keep the cell text, one line per row."""
+    """trafilatura renders table cells as ``| a | b |``: keep the cell text, one line per row,
+    and drop navigation bars that table layouts leave in (``首頁 | 新聞 | 論壇 | ...``)."""
     lines = []
     for line in text.splitlines():
         if line.lstrip().startswith("|"):
             line = " ".join(c.strip() for c in line.strip().strip("|").split(" | ") if c.strip())
-        if line.strip():
-            lines.append(line)
+        if _NAV_BAR.search(line) or not line.strip():
+            continue
+        lines.append(line.replace("\\|", "|"))
     return "\n".join(lines)
+
+
+#: Three or more short items separated by pipes: a menu, not prose.
+_NAV_BAR = re.compile(r"(?:[^|\n]{1,12}\\?\|){3,}")
 
 
 def _ld_body(page: Page) -> str | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import random
+import signal
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -157,6 +158,20 @@ class Scheduler:
                 stop.wait(max(0.2, self.next_wakeup()))
             log.info("scheduler stopping; waiting for %d running task(s)", len(futures))
         log.info("scheduler stopped")
+
+    def run_until_signalled(self) -> None:
+        """``run`` until SIGINT (Ctrl-C) or SIGTERM; runs in progress finish, then it returns.
+
+        Call from the main thread (Python delivers signals there). A Scrapy child in progress gets
+        the same Ctrl-C from the terminal and stops after its current pages.
+        """
+        stop = threading.Event()
+        handlers = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            self.run(stop)
+        finally:
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
 
     def _claim(self) -> Tick:
         """Pick what is due and mark it running; write the sources' next run before they start."""

@@ -161,6 +161,8 @@ class CrawlSettings(_Model):
     max_page_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     allow_private_hosts: bool = Field(default=False, description="allow 127.0.0.1 etc. (demo, tests)")
     obey_robots: bool = True
+    http_cache_dir: str | None = Field(default=None, description="development only: keep fetched pages in "
+                                       "this folder (Scrapy's HTTP cache) and replay them")
 
 
 class DedupeSettings(_Model):

@@ -13,6 +13,15 @@ from crawlers.parsers import Parser, byline_authors
 _NOISE = re.compile(r"^(?:請繼續往下閱讀|不用抽|點我|▲|▼|☆|★|更多新聞|延伸閱讀|相關新聞|（?圖／|看更多|訂閱)")
 
 
+_CONTAINS_CLASS = re.compile(r"""contains\(@class,\s*["']([\w-]+)["']\)""")
+
+
+def class_tokens(expr: str) -> str:
+    """``contains(@class,"text")`` means the CSS class ``text``, not any class containing "text"
+    (``text-center``, ``context``): rewrite it to match whole class tokens."""
+    return _CONTAINS_CLASS.sub(r'contains(concat(" ", normalize-space(@class), " "), " \1 ")', expr)
+
+
 class XPathParser(Parser):
     """Set the class attributes; each one set makes that field outlet-specific."""
 
@@ -24,6 +33,10 @@ class XPathParser(Parser):
 
     def __init_subclass__(cls) -> None:
         super().__init_subclass__()
+        for attr in ("title_xpath", "body_xpath", "date_xpath", "author_xpath"):
+            expr = getattr(cls, attr)
+            if expr:
+                setattr(cls, attr, class_tokens(expr))
         cls.specific = tuple(f for f, x in (("title", cls.title_xpath), ("text", cls.body_xpath),
                                             ("published_at", cls.date_xpath)) if x)
 

@@ -124,3 +124,38 @@ def test_feed_entries_without_fetching(crawl_settings: Settings, db: sessionmake
     assert [(i.title, i.kind, i.text) for i in items] == [
         ("貼文一", "post", "貼文一的摘要"), ("貼文二", "post", "貼文二的摘要")]
     assert len(site.requests) == 1
+
+
+def test_robots_txt_is_obeyed(crawl_settings: Settings, db: sessionmaker[Session], site: Site,
+                              caplog: pytest.LogCaptureFixture) -> None:
+    site.route("/robots.txt", b"User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+    site.route("/news/20241016001", article(title="公開新聞"))
+    site.route("/private/20241016002", article(title="不該抓的頁面"))
+    site.route("/rss.xml", rss([("公開新聞", site.url("/news/20241016001")),
+                                ("不該抓的頁面", site.url("/private/20241016002"))]),
+               content_type="application/rss+xml")
+    with caplog.at_level(logging.WARNING):
+        items = collect(crawl_settings, [SourceSettings(name="feed", url=site.url("/rss.xml"))], db)
+    assert [i.title for i in items] == ["公開新聞"]
+    assert not site.hits("/private/20241016002")
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("/private/20241016002" in m and "robots" in m for m in messages)
+
+
+def test_news_sitemap_and_refetch(crawl_settings: Settings, db: sessionmaker[Session], site: Site) -> None:
+    urls = [site.url(f"/news/2024090200{i}") for i in range(2)]
+    for i, u in enumerate(urls):
+        site.route(u.removeprefix(site.base), article(title=f"地圖新聞{i}"))
+    locs = "".join(f"<url><loc>{u}</loc><news:news><news:title>t</news:title></news:news></url>"
+                   for u in urls)
+    site.route("/sitemap.xml", ('<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/'
+                                'schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
+                                f"{locs}</urlset>").encode(), content_type="application/xml")
+    src = SourceSettings(name="map", type="site", url=site.url("/sitemap.xml"))
+    items = collect(crawl_settings, [src], db)
+    assert sorted(i.title for i in items) == ["地圖新聞0", "地圖新聞1"]
+    with transaction(db) as s:
+        for it in items:
+            s.add(ItemRow(url=it.url, canonical_url=canonical_url(it.url), content_hash="x", source="map"))
+    assert collect(crawl_settings, [src], db) == []
+    assert len(collect(crawl_settings, [src], db, refetch=True)) == 2

@@ -92,3 +92,36 @@ def test_taipei_times_stored_page(shared_data: Path) -> None:
     assert ex.published_at == datetime.fromisoformat(expected["publishing_date"])
     paragraphs = [p for s in expected["body"]["sections"] for p in s["paragraphs"]]
     assert all(p in ex.text for p in paragraphs)
+
+
+def test_byline_and_editor_credit_leave_the_body_but_name_the_authors() -> None:
+    from crawlers.extract import strip_credits
+
+    text = ("（中央社記者王小明台北2日電）臺北市政府今天表示，環狀線進度超前。\n第二段。\n"
+            "（編輯：李大同）1130902")
+    assert strip_credits(text) == "臺北市政府今天表示，環狀線進度超前。\n第二段。"
+    assert strip_credits("〔記者張三／台北報導〕市府今天說明。") == "市府今天說明。"
+    assert strip_credits("記者會今天舉行。") == "記者會今天舉行。"  # not a byline
+    html = article(author="", body="〔記者陳美玲、林志強／台北報導〕" + BODY)
+    ex = extract(html.replace('<meta name="author" content="">', "").encode(), "https://example.org/n/2")
+    assert ex.authors == ["陳美玲", "林志強"]
+    assert not ex.text.startswith("〔記者")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("發布日期：113年9月2日", (2024, 9, 2, 0, 0)),
+    ("發布日期：113/09/02 14:30", (2024, 9, 2, 14, 30)),
+    ("更新時間 2024-05-07 21:23:57", (2024, 5, 7, 21, 23)),
+    ("2024年10月16日 下午 3:05", (2024, 10, 16, 15, 5)),
+    ("2024年10月16日 上午 9:05", (2024, 10, 16, 9, 5)),
+    ("比數 3/2/1 沒有日期", None),
+])
+def test_find_date_forms(text: str, expected: tuple[int, ...] | None) -> None:
+    from crawlers.dates import TAIPEI, find_date
+
+    found = find_date(text)
+    if expected is None:
+        assert found is None
+    else:
+        assert found is not None and found.tzinfo is TAIPEI
+        assert (found.year, found.month, found.day, found.hour, found.minute) == expected

@@ -87,3 +87,15 @@ def test_changed_markup_is_reported_not_stored_as_garbage() -> None:
     assert any("udn parser found no title" in w for w in ex.warnings)
     assert ex.confidence < 1.0
     assert ex.title == want["title"]  # from JSON-LD, the generic reading
+
+
+def test_selector_matching_a_fragment_falls_back() -> None:
+    """The LTN body selector now matches only a teaser paragraph: the generic reading is used."""
+    want = json.loads((PAGES / "ltn.json").read_text(encoding="utf-8"))
+    html = gzip.decompress((PAGES / "ltn.html.gz").read_bytes()).decode()
+    html = html.replace('<div class="text boxTitle">',
+                        '<div class="text boxTitle"><p>看更多</p></div><div class="story">')
+    html = html.replace("<body>", '<body><div class="text"><p>導讀：北市交通疏運</p></div>', 1)
+    ex = extract(html.encode(), want["url"])
+    assert any("ltn parser found only a fragment of the text" in w for w in ex.warnings)
+    assert all(p in ex.text for p in want["paragraphs"])

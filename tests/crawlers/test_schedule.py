@@ -158,3 +158,57 @@ def test_failed_storage_rereads_feeds(tmp_path: object) -> None:
     assert sched.run_once().items == 0
     with sessions() as s:
         assert all(r.content_hash is None for r in s.scalars(select(Source)))
+
+
+def test_ctrl_c_stops_cleanly(tmp_path: object) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    script = f"""
+import os, signal, threading
+from pipeline.db import open_database
+from pipeline.settings import load_settings
+from crawlers.schedule import Scheduler
+settings = load_settings(None, {{"database_url": "sqlite:///{tmp_path}/c.db", "sources": []}}, use_env=False)
+runs = []
+sched = Scheduler(settings, open_database(settings.database_url), lambda items: None)
+sched.add_job("tick", 0.2, lambda: runs.append(1), run_at_start=True)
+threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+sched.run_until_signalled()
+print("stopped after", len(runs), "runs")
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("stopped after") and int(proc.stdout.split()[2]) >= 2
+
+
+def test_a_running_source_is_not_started_again(tmp_path: object) -> None:
+    clock = Clock()
+    settings = _settings(str(tmp_path))
+    sessions = open_database(settings.database_url)
+    started = threading.Event()
+    release = threading.Event()
+    calls: list[list[str]] = []
+
+    def slow(settings: Settings, sources: Sequence[SourceSettings],
+             sessions: sessionmaker[Session]) -> list[Item]:
+        calls.append([s.name for s in sources])
+        started.set()
+        release.wait(5)
+        return []
+
+    sched = Scheduler(settings, sessions, lambda items: None, collect_fn=slow, clock=clock)
+    stop = threading.Event()
+    loop = threading.Thread(target=sched.run, args=(stop,))
+    loop.start()
+    assert started.wait(5)
+    clock.advance(10 * 3600)                 # both overdue again while the first pass still runs
+    time.sleep(0.6)
+    assert calls == [["a", "b"]] and sched.due_sources() == []
+    release.set()
+    stop.set()
+    loop.join(10)
+    assert not loop.is_alive()
