@@ -49,11 +49,39 @@ class Pass:
     candidates: dict[str, Candidate] = field(default_factory=dict)  # canonical URL → candidate
     listings: list[SourceSettings] = field(default_factory=list)
     new: dict[str, int] = field(default_factory=dict)
+    #: source name → the feed validators / cursors this pass saw, saved only once its items are stored
+    deferred: dict[str, dict[str, object]] = field(default_factory=dict)
+
+
+_VALIDATORS = ("etag", "last_modified", "content_hash", "state")
+
+
+class Collected(list[Item]):
+    """The items of one pass, plus the feed validators and cursors to save once they are stored.
+
+    Saving validators before the items are stored would lose those items if the process died in
+    between (the next poll would see an unchanged feed), so the caller saves them afterwards with
+    :meth:`commit_state`; a pass that is never committed simply reads its feeds again.
+    """
+
+    def __init__(self, items: list[Item], deferred: dict[str, dict[str, object]]) -> None:
+        super().__init__(items)
+        self.deferred = deferred
+
+    def commit_state(self, sessions: sessionmaker[Session]) -> None:
+        if not self.deferred:
+            return
+        with transaction(sessions) as session:
+            for row in session.scalars(select(Source).where(Source.name.in_(list(self.deferred)))):
+                for key, value in self.deferred[row.name].items():
+                    setattr(row, key, value)
+        self.deferred = {}
 
 
 def collect(settings: Settings, sources: Sequence[SourceSettings], sessions: sessionmaker[Session], *,
-            http: Http | None = None, refetch: bool = False) -> list[Item]:
-    """Poll ``sources`` once and return the new items (not yet stored: the caller runs the stages).
+            http: Http | None = None, refetch: bool = False) -> Collected:
+    """Poll ``sources`` once and return the new items (not yet stored: the caller runs the stages,
+    then calls ``commit_state`` on the result).
 
     A page whose canonical URL is already stored is not fetched again unless ``refetch`` is set.
     """
@@ -69,7 +97,7 @@ def collect(settings: Settings, sources: Sequence[SourceSettings], sessions: ses
         _drop_known(sessions, run)
     _crawl_articles(settings, run, cache, force=refetch)
     _count(sessions, run)
-    return run.items
+    return Collected(run.items, run.deferred)
 
 
 def _poll(settings: Settings, src: SourceSettings, sessions: sessionmaker[Session], http: Http,
@@ -81,6 +109,7 @@ def _poll(settings: Settings, src: SourceSettings, sessions: sessionmaker[Sessio
     if row.disabled:
         log.info("source %s is disabled (%s); skipped", src.name, row.last_error)
         return
+    before = {key: getattr(row, key) for key in _VALIDATORS}
     try:
         found = _poll_one(settings, src, row, http, run)
     except (FetchError, FeedError) as exc:
@@ -92,6 +121,11 @@ def _poll(settings: Settings, src: SourceSettings, sessions: sessionmaker[Sessio
         state.record_failure(row, f"unexpected {type(exc).__name__}: {exc}")
     else:
         state.record_success(row, src, new_entries=found)
+        after = {key: getattr(row, key) for key in _VALIDATORS}
+        if after != before:  # saved by Collected.commit_state once the items are stored
+            run.deferred[src.name] = after
+            for key, value in before.items():
+                setattr(row, key, value)
     with transaction(sessions) as session:
         session.merge(row)
 

@@ -206,6 +206,9 @@ class Scheduler:
             items = self.collect_fn(self.settings, batch, self.sessions)
             with self._items_lock:
                 self.on_items(items)
+            commit = getattr(items, "commit_state", None)
+            if commit is not None:
+                commit(self.sessions)
             return len(items)
         except Exception:
             log.exception("crawl of %s failed; their feeds will be read again", ", ".join(names))

@@ -134,7 +134,9 @@ def crawl_once(app: App, notifiers: list[Any]) -> Counter[str]:
 
     settings = app.settings
     items = collect(settings, [s for s in settings.sources if s.enabled], app.sessions)
-    return monitor_pass(app, items, notifiers)
+    counts = monitor_pass(app, items, notifiers)
+    items.commit_state(app.sessions)  # feed validators only once the items are stored
+    return counts
 
 
 @main.command()

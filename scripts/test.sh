@@ -8,6 +8,10 @@ BIN=${VENV:-.venv}/bin
 "$BIN/ruff" check crawlers pipeline notifications press tests benchmarks
 "$BIN/mypy"
 
+# feedparser's own test corpus (from its sdist on PyPI) for the feed robustness test.
+PYTHON="$BIN/python" sh tests/fixtures/crawlers/fetch_feed_corpus.sh var >/dev/null \
+  || echo "could not fetch feedparser's test corpus: the feed corpus test will be skipped" >&2
+
 pg_url=""
 if pg_url=$(scripts/postgres.sh start); then
   trap 'scripts/postgres.sh stop' EXIT

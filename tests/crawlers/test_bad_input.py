@@ -11,13 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawlers import net
-from crawlers.collect import collect
 from crawlers.net import BlockedHost, FetchError, Http
 from pipeline.db import open_database
 from pipeline.models import Source
 from pipeline.settings import CrawlSettings, Settings, SourceSettings
 from tests.crawlers.conftest import Reply, Seen, Site
 from tests.crawlers.pages import article, rss
+from tests.crawlers.passes import collect_and_commit as collect
 
 MB = 1024 * 1024
 

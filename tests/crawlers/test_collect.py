@@ -6,7 +6,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from crawlers.collect import collect
 from crawlers.state import MAX_FAILURES
 from pipeline.db import open_database, transaction
 from pipeline.models import ItemRow, Source
@@ -14,6 +13,7 @@ from pipeline.settings import Settings, SourceSettings
 from pipeline.urls import canonical_url
 from tests.crawlers.conftest import Reply, Site
 from tests.crawlers.pages import article, rss
+from tests.crawlers.passes import collect_and_commit as collect
 
 
 @pytest.fixture
@@ -63,6 +63,21 @@ def test_feed_pass_fetches_articles_once(crawl_settings: Settings, db: sessionma
     assert len(again) == 2 and items[0].url not in {i.url for i in again}
     assert not site.hits(f"/news/{items[0].url.rsplit('/', 1)[1]}")
     assert _row(db, "feed").content_hash == row_hash
+
+
+def test_feed_state_waits_until_the_items_are_stored(crawl_settings: Settings, db: sessionmaker[Session],
+                                                     site: Site) -> None:
+    """A process killed after collecting but before storing loses nothing: the feed is read again."""
+    from crawlers.collect import collect as bare_collect
+
+    src = _feed_site(site)
+    first = bare_collect(crawl_settings, [src], db)  # ... and the process dies before commit_state
+    assert len(first) == 3 and _row(db, "feed").content_hash is None
+    again = bare_collect(crawl_settings, [src], db)
+    assert sorted(i.url for i in again) == sorted(i.url for i in first)
+    again.commit_state(db)
+    assert _row(db, "feed").etag == '"v1"'
+    assert bare_collect(crawl_settings, [src], db) == []
 
 
 def test_304_not_modified(crawl_settings: Settings, db: sessionmaker[Session], site: Site) -> None:

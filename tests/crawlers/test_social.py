@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from crawlers.collect import collect
 from crawlers.net import FetchError, Http
 from crawlers.social import SocialContext, SocialError, get_collector
 from pipeline.db import open_database
 from pipeline.models import Source
 from pipeline.settings import Settings, SourceSettings
 from tests.crawlers.conftest import Reply, Seen, Site
+from tests.crawlers.passes import collect_and_commit as collect
 
 
 def _json(data: Any, status: int = 200, **headers: str) -> Reply:
