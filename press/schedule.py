@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -309,10 +310,16 @@ def _run_post(
 def _claim(session: Session, post: Post) -> bool:
     """Compare-and-set the post to ``publishing``, so two schedulers never publish the same post."""
     before = post.status
-    result = session.execute(
-        update(Post).where(Post.id == post.id, Post.status == before).values(status="publishing"),
-        execution_options={"synchronize_session": False},
-    )
+    try:
+        result = session.execute(
+            update(Post).where(Post.id == post.id, Post.status == before).values(status="publishing"),
+            execution_options={"synchronize_session": False},
+        )
+    except OperationalError:
+        # SQLite: another scheduler wrote since this transaction read (its snapshot is stale, or the
+        # write lock stayed busy): it may have taken the post, so leave it to the next tick.
+        session.rollback()
+        return False
     if getattr(result, "rowcount", 1) != 1:
         session.rollback()
         return False
