@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from pipeline.settings import SentimentSettings
+if TYPE_CHECKING:  # the training recipe runs where pydantic is absent (a GPU box)
+    from pipeline.settings import SentimentSettings
 
 BUILTIN_DIR = Path(__file__).with_name("model")
 REBUILD_COMMAND = "make model"
