@@ -69,8 +69,10 @@ def sources() -> None:
 def register() -> None:
     """Attach the commands that live in each package."""
     from pipeline import commands as core
+    from pipeline.sentiment import commands as sentiment_commands
 
     core.register(main, config=config, alerts=alerts, sentiment=sentiment, tally=tally, sources=sources)
+    sentiment_commands.register(main, alerts=alerts, sentiment=sentiment)
 
 
 register()

@@ -65,7 +65,9 @@ class TransformersScorer:
     def __init__(self, model: str, labels: dict[str, str] | None = None, *, max_length: int = 128,
                  batch_size: int = 32) -> None:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # stderr belongs to newsdesk's own messages
         path = Path(model)
         local = path.exists() or model.startswith((".", "/"))
         if local and not (path / "config.json").is_file():
