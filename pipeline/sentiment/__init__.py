@@ -43,7 +43,8 @@ def resolve_model(model: str) -> str:
 def _cached(model: str, labels: tuple[tuple[str, str], ...], max_length: int, batch_size: int) -> Scorer:
     from pipeline.sentiment.hf import TransformersScorer
 
-    return TransformersScorer(resolve_model(model), dict(labels), max_length=max_length, batch_size=batch_size)
+    return TransformersScorer(resolve_model(model), dict(labels), max_length=max_length,
+                              batch_size=batch_size)
 
 
 def get_scorer(settings: SentimentSettings) -> Scorer:

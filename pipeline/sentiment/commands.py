@@ -97,7 +97,8 @@ def score_cmd(app: App, input_: str, output: str) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--threshold", type=float, help="default: sentiment.threshold")
 @click.option("--baseline-cv", type=int, default=0, metavar="K",
-              help="also report the char n-gram logistic regression, K-fold CV on FILE (near-duplicates grouped)")
+              help="also report the char n-gram logistic regression, K-fold CV on FILE "
+                   "(near-duplicates grouped)")
 @click.option("--json", "as_json", is_flag=True, help="print the figures as JSON")
 @click.pass_obj
 def eval_cmd(app: App, file: Path, threshold: float | None, baseline_cv: int, as_json: bool) -> None:

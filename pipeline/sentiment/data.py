@@ -58,8 +58,8 @@ def read_labelled(path: Path) -> list[Example]:
     try:
         content = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise DataError(f"{path}:{line}: not valid UTF-8") from None
+        where = raw[:exc.start].count(b"\n") + 1
+        raise DataError(f"{path}:{where}: not valid UTF-8") from None
     if path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
         out = []
         for n, line in enumerate(content.splitlines(), 1):
@@ -67,7 +67,7 @@ def read_labelled(path: Path) -> list[Example]:
                 continue
             try:
                 row = json.loads(line)
-            except ValueError as exc:
+            except json.JSONDecodeError as exc:
                 raise DataError(f"{path}:{n}: not JSON ({exc.msg})") from None
             if not isinstance(row, dict):
                 raise DataError(f"{path}:{n}: not a JSON object")

@@ -26,7 +26,7 @@ def evaluate(scores: Sequence[float], labels: Sequence[int], threshold: float) -
     p = np.asarray(scores, dtype=np.float64)
     y = np.asarray(labels, dtype=np.int64)
     report: dict[str, Any] = {"n": len(y), "negative": int(y.sum()), "threshold": threshold}
-    report.update(metrics(p, y, threshold))
+    report.update(metrics(p, list(y), threshold))
     report["brier"] = float(((p - y) ** 2).mean()) if len(y) else 0.0
     report["reliability"] = reliability(p, y)
     return report
@@ -47,7 +47,8 @@ def format_report(report: dict[str, Any], title: str) -> str:
         "    P(negative) bin   texts  predicted  observed",
     ]
     for b in r["reliability"]:
-        lines.append(f"    {b['from']:.1f}-{b['to']:.1f}        {b['n']:6d}  {b['predicted']:9.3f}  {b['observed']:8.3f}")
+        lines.append(f"    {b['from']:.1f}-{b['to']:.1f}        {b['n']:6d}  "
+                     f"{b['predicted']:9.3f}  {b['observed']:8.3f}")
     return "\n".join(lines)
 
 

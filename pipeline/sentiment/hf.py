@@ -22,7 +22,6 @@ from pipeline.sentiment import REBUILD_COMMAND, ModelError
 from pipeline.sentiment.text import prepare
 
 
-
 def _map_labels(id2label: dict[int, str], override: dict[str, str]) -> dict[int, str]:
     if override:
         out = {}

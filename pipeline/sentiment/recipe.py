@@ -70,7 +70,8 @@ def teacher_from_pack(pack: Path) -> Any:
     image = e5.load_pack(pack)
     weights = e5.state_dict(image)
     vocab = weights["bert.embeddings.word_embeddings.weight"].shape[0]
-    model = BertForSequenceClassification(BertConfig(**e5.bert_config(image, vocab)))
+    config: dict[str, Any] = e5.bert_config(image, vocab)
+    model = BertForSequenceClassification(BertConfig(**config))
     missing, unexpected = model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()},
                                                 strict=False)
     if unexpected or any(not k.startswith(("bert.pooler", "classifier")) for k in missing):
@@ -316,7 +317,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             oof[name][te] = logits_of(model, tok, [texts[i] for i in te])
             log(f"  {name} fold {fold}: {metrics(p_negative(oof[name][te]), [labels[i] for i in te])}")
         done.extend(te)
-        np.savez(args.out / "oof.npz", done=np.array(done), **oof)
+        np.savez(args.out / "oof.npz", done=np.array(done), teacher=oof["teacher"], student=oof["student"])
     report = {}
     for name, lg in oof.items():
         t = fit_temperature(lg, labels)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 LEAD_CHARS = 160
+MIN_LEAD = 32  # a sentence end earlier than this is the headline's: cut at LEAD_CHARS instead
 EMPTY = "。"
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
 _SPACE = re.compile(r"\s+")
@@ -26,6 +27,6 @@ def prepare(text: str) -> str:
     if len(cut) > LEAD_CHARS:
         head = cut[:LEAD_CHARS]
         ends = [m.end() for m in _SENTENCE_END.finditer(head)]
-        cut = head[:ends[-1]] if ends and ends[-1] >= LEAD_CHARS // 3 else head
+        cut = head[:ends[-1]] if ends and ends[-1] >= MIN_LEAD else head
     cut = _SPACE.sub(" ", cut).strip()
     return cut or EMPTY

@@ -29,7 +29,11 @@ def train_tiny(texts: Sequence[str], labels: Sequence[int], out_dir: Path, *, ep
                version: str = "0") -> Path:
     """Train a tiny classifier (label 1 = negative) and save it as a transformers folder."""
     import torch
-    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+    from transformers import (
+        BertConfig,
+        BertForSequenceClassification,
+        BertTokenizerFast,  # type: ignore[attr-defined]  # lazy alias in v5
+    )
 
     random.seed(seed)
     torch.manual_seed(seed)
@@ -41,7 +45,7 @@ def train_tiny(texts: Sequence[str], labels: Sequence[int], out_dir: Path, *, ep
                             tokenize_chinese_chars=True)
     config = BertConfig(vocab_size=len(vocab), hidden_size=hidden, num_hidden_layers=layers,
                         num_attention_heads=max(1, hidden // 64), intermediate_size=hidden * 4,
-                        max_position_embeddings=256, num_labels=2,
+                        max_position_embeddings=256,
                         id2label={0: "not_negative", 1: "negative"},
                         label2id={"not_negative": 0, "negative": 1})
     model = BertForSequenceClassification(config)

@@ -45,10 +45,12 @@ def keep_ids(tokenizer: dict[str, Any], corpus: Iterable[str], *, english: int =
         for enc in tok.encode_batch(texts[start:start + 2000], add_special_tokens=False):
             keep.update(enc.ids)
     keep.update(i for i, (piece, _s) in enumerate(vocab) if _wanted_char(piece))
-    ascii_ids = sorted((i for i, (p, _s) in enumerate(vocab) if p.removeprefix("\u2581").isascii()),
+    special = {t["id"] for t in tokenizer.get("added_tokens", [])} | set(range(4))
+    ascii_ids = sorted((i for i, (p, _s) in enumerate(vocab)
+                        if i not in special and p.removeprefix("\u2581").isascii() and p != "\u2581"),
                        key=lambda i: -vocab[i][1])
     keep.update(ascii_ids[:english])
-    return sorted(i for i in keep if i < len(vocab) or i in {t["id"] for t in tokenizer["added_tokens"]})
+    return sorted(i for i in keep if i < len(vocab) or i in special)
 
 
 def prune(tokenizer: dict[str, Any], ids: Sequence[int]) -> dict[str, Any]:
