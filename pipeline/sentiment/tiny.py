@@ -29,11 +29,8 @@ def train_tiny(texts: Sequence[str], labels: Sequence[int], out_dir: Path, *, ep
                version: str = "0") -> Path:
     """Train a tiny classifier (label 1 = negative) and save it as a transformers folder."""
     import torch
-    from transformers import (
-        BertConfig,
-        BertForSequenceClassification,
-        BertTokenizerFast,  # type: ignore[attr-defined]  # lazy alias in v5
-    )
+    from transformers import BertConfig, BertForSequenceClassification
+    from transformers import BertTokenizerFast as _Tok  # type: ignore[attr-defined]  # v5: lazy alias
 
     random.seed(seed)
     torch.manual_seed(seed)
@@ -41,8 +38,8 @@ def train_tiny(texts: Sequence[str], labels: Sequence[int], out_dir: Path, *, ep
     out_dir.mkdir(parents=True, exist_ok=True)
     vocab = build_vocab(texts)
     (out_dir / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    tok = BertTokenizerFast(vocab_file=str(out_dir / "vocab.txt"), do_lower_case=False,
-                            tokenize_chinese_chars=True)
+    tok = _Tok(vocab_file=str(out_dir / "vocab.txt"), do_lower_case=False,
+               tokenize_chinese_chars=True)
     config = BertConfig(vocab_size=len(vocab), hidden_size=hidden, num_hidden_layers=layers,
                         num_attention_heads=max(1, hidden // 64), intermediate_size=hidden * 4,
                         max_position_embeddings=256,
