@@ -73,7 +73,8 @@ def main() -> None:
     best = max(results, key=lambda r: r["texts_per_s"])
     mean_len = sum(map(len, texts)) / len(texts)
     print(f"model            {best['name']} {best['version']} ({args.model})")
-    print(f"texts            {best['texts']} headlines, mean {mean_len:.1f} characters, batch {args.batch_size}")
+    print(f"texts            {best['texts']} headlines, mean {mean_len:.1f} characters, "
+          f"batch {args.batch_size}")
     runs = ", ".join(f"{r['texts_per_s']:.0f}" for r in results)
     print(f"throughput       {best['texts_per_s']:.0f} texts/s on 2 threads (target >= 200)   runs: {runs}")
     print(f"load             {min(r['load_s'] for r in results):.2f} s incl. imports (target <= 5 s)")

@@ -22,7 +22,7 @@ from pipeline.sentiment import REBUILD_COMMAND, ModelError
 from pipeline.sentiment.text import prepare
 
 
-def _map_labels(id2label: dict[int, str], override: dict[str, str]) -> dict[int, str]:
+def map_labels(id2label: dict[int, str], override: dict[str, str]) -> dict[int, str]:
     if override:
         out = {}
         for i, name in id2label.items():
@@ -49,7 +49,7 @@ def _map_labels(id2label: dict[int, str], override: dict[str, str]) -> dict[int,
     return mapped
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def read_json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -74,7 +74,7 @@ class TransformersScorer:
                              f"rebuild it with `{REBUILD_COMMAND}`")
         info: dict[str, Any] = {}
         if local and (path / "newsdesk.json").is_file():
-            info = _read_json(path / "newsdesk.json")
+            info = read_json(path / "newsdesk.json")
         extra = {"attn_implementation": info["attn_implementation"]} if "attn_implementation" in info else {}
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(model, local_files_only=local)
@@ -85,12 +85,12 @@ class TransformersScorer:
             raise ModelError(f"cannot load sentiment {where}: {type(exc).__name__}: {exc}; "
                              f"rebuild it with `{REBUILD_COMMAND}`") from None
         self.model.eval()
-        self.labels = _map_labels({int(k): v for k, v in self.model.config.id2label.items()}, labels or {})
+        self.labels = map_labels({int(k): v for k, v in self.model.config.id2label.items()}, labels or {})
         self.neg_ids = [i for i, v in self.labels.items() if v == "negative"]
         self.temperature = 1.0
         if local:
             if (path / "calibration.json").is_file():
-                self.temperature = float(_read_json(path / "calibration.json").get("temperature", 1.0))
+                self.temperature = float(read_json(path / "calibration.json").get("temperature", 1.0))
                 if not math.isfinite(self.temperature) or self.temperature <= 0:
                     raise ModelError(f"{path / 'calibration.json'}: temperature must be > 0, "
                                      f"got {self.temperature}")

@@ -24,6 +24,7 @@ import math
 import random
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -130,7 +131,7 @@ def fine_tune(model: Any, tok: Any, texts: Sequence[str], labels: Sequence[int],
         teacher = np.concatenate([soft, soft_unlabelled]) if len(unlabelled) else soft
     batches_per_epoch = math.ceil(len(all_texts) / batch_size)
     opt, sched = _optimizer(model, lr, epochs * batches_per_epoch)
-    amp = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else _null()
+    amp = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
     for epoch in range(epochs):
         total, start = 0.0, time.time()
         for idx in _batches(len(all_texts), batch_size, shuffle=True):
@@ -158,14 +159,6 @@ def fine_tune(model: Any, tok: Any, texts: Sequence[str], labels: Sequence[int],
         log(f"  epoch {epoch + 1}/{epochs}: loss {total / len(all_texts):.4f} ({time.time() - start:.0f} s)")
     model.eval()
     return model
-
-
-class _null:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def logits_of(model: Any, tok: Any, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:

@@ -1,7 +1,8 @@
 """A tiny character-level BERT classifier, built and trained from scratch with ``transformers``.
 
-It is newsdesk's interim default model and what the tests build for themselves: no download, a
-vocabulary made from the training texts' characters (plus ASCII, so English works), two layers.
+What the tests build for themselves (no download, a few seconds): a vocabulary made from the
+training texts' characters (plus ASCII, so English works), one or two layers. The shipped model is
+made by ``recipe.py`` (see MODEL.md).
 """
 
 from __future__ import annotations

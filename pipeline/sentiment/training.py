@@ -16,13 +16,13 @@ from typing import Any
 
 from pipeline.sentiment import REBUILD_COMMAND, ModelError
 from pipeline.sentiment.data import Example
-from pipeline.sentiment.hf import _map_labels, _read_json
+from pipeline.sentiment.hf import map_labels, read_json
 from pipeline.sentiment.text import prepare
 
 
 def class_ids(id2label: dict[int, str], labels: dict[str, str]) -> tuple[int, int]:
     """(index of 'negative', index of 'not_negative' or else 'neutral') in the model's head."""
-    mapped = _map_labels(id2label, labels)
+    mapped = map_labels(id2label, labels)
     neg = [i for i, v in mapped.items() if v == "negative"]
     rest = [i for i, v in mapped.items() if v == "not_negative"] or [i for i, v in mapped.items()
                                                                      if v == "neutral"]
@@ -37,8 +37,11 @@ def train_model(base: str, examples: Sequence[Example], out: Path, *, labels: di
                 log: Callable[[str], None] = print) -> dict[str, Any]:
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
     from pipeline.sentiment import recipe
+
+    hf_logging.disable_progress_bar()
 
     if not examples:
         raise ModelError("nothing to train on: give --data FILE or mark some alerts first")
@@ -67,7 +70,8 @@ def train_model(base: str, examples: Sequence[Example], out: Path, *, labels: di
     out.mkdir(parents=True, exist_ok=True)
     model.to(stored_dtype).save_pretrained(out)
     tok.save_pretrained(out)
-    info = _base_info(base_path) if local else {}
+    base_info = _base_info(base_path) if local else {}
+    info = {k: base_info[k] for k in ("name", "attn_implementation") if k in base_info}  # runtime hints
     info.update({"name": info.get("name", base_path.name), "base": str(base),
                  "version": datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"),
                  "trained_on": len(examples),
@@ -82,16 +86,16 @@ def train_model(base: str, examples: Sequence[Example], out: Path, *, labels: di
 def _stored_dtype(path: Path) -> Any:
     import torch
 
-    name = str(_read_json(path / "config.json").get("dtype") or "float32")
+    name = str(read_json(path / "config.json").get("dtype") or "float32")
     value = getattr(torch, name, torch.float32)
     return value if isinstance(value, torch.dtype) else torch.float32
 
 
 def _base_temperature(path: Path) -> float:
     cal = path / "calibration.json"
-    return float(_read_json(cal).get("temperature", 1.0)) if cal.is_file() else 1.0
+    return float(read_json(cal).get("temperature", 1.0)) if cal.is_file() else 1.0
 
 
 def _base_info(path: Path) -> dict[str, Any]:
     meta = path / "newsdesk.json"
-    return _read_json(meta) if meta.is_file() else {}
+    return read_json(meta) if meta.is_file() else {}
