@@ -71,7 +71,7 @@ def train_model(base: str, examples: Sequence[Example], out: Path, *, labels: di
     model.to(stored_dtype).save_pretrained(out)
     tok.save_pretrained(out)
     base_info = _base_info(base_path) if local else {}
-    info = {k: base_info[k] for k in ("name", "attn_implementation") if k in base_info}  # runtime hints
+    info: dict[str, Any] = {k: base_info[k] for k in ("name", "attn_implementation") if k in base_info}
     info.update({"name": info.get("name", base_path.name), "base": str(base),
                  "version": datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"),
                  "trained_on": len(examples),
