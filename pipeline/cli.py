@@ -260,6 +260,7 @@ def register() -> None:
     from notifications import commands as notes
     from pipeline import commands as core
     from pipeline import tracking_commands as tracking
+    from pipeline.sentiment import commands as sentiment_commands
     from press import commands as press_commands
 
     groups = dict(config=config, alerts=alerts, sentiment=sentiment, tally=tally, sources=sources)
@@ -268,6 +269,7 @@ def register() -> None:
     notes.register(main, **groups)
     tracking.register(main, **groups)
     press_commands.register(main, tally=tally)
+    sentiment_commands.register(main, alerts=alerts, sentiment=sentiment)
 
 
 register()

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from pipeline.settings import SentimentSettings
+if TYPE_CHECKING:  # the training recipe runs where pydantic is absent (a GPU box)
+    from pipeline.settings import SentimentSettings
 
 BUILTIN_DIR = Path(__file__).with_name("model")
 REBUILD_COMMAND = "make model"
@@ -42,7 +43,8 @@ def resolve_model(model: str) -> str:
 def _cached(model: str, labels: tuple[tuple[str, str], ...], max_length: int, batch_size: int) -> Scorer:
     from pipeline.sentiment.hf import TransformersScorer
 
-    return TransformersScorer(resolve_model(model), dict(labels), max_length=max_length, batch_size=batch_size)
+    return TransformersScorer(resolve_model(model), dict(labels), max_length=max_length,
+                              batch_size=batch_size)
 
 
 def get_scorer(settings: SentimentSettings) -> Scorer:

@@ -1,30 +1,37 @@
 """A ``transformers`` sequence classifier as a :class:`~pipeline.sentiment.Scorer`.
 
 Loads from a local folder (or a Hugging Face id when the machine has the model cached/online) with
-``AutoTokenizer`` + ``AutoModelForSequenceClassification``. The label mapping comes from the settings
-or the model's ``id2label``; ``calibration.json`` in the folder (``{"temperature": T}``) rescales
-logits so the probability is calibrated.
+``AutoTokenizer`` + ``AutoModelForSequenceClassification``, in the dtype the folder stores (the
+shipped model is bfloat16, which 2 CPU cores run about twice as fast as float32). The label mapping
+comes from the settings or the model's ``id2label``; ``calibration.json`` in the folder
+(``{"temperature": T}``) rescales logits so the probability is calibrated.
+
+Texts are prepared by :func:`pipeline.sentiment.text.prepare` (URLs dropped, long texts cut to
+title + lead) and batched by length, so padding costs little; scores come back in input order.
 """
 
 from __future__ import annotations
 
 import json
-import re
+import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from pipeline.sentiment import REBUILD_COMMAND, ModelError
+from pipeline.sentiment.text import prepare
 
-_NEG = re.compile(r"neg|負|label_0", re.I)
 
-
-def _map_labels(id2label: dict[int, str], override: dict[str, str]) -> dict[int, str]:
+def map_labels(id2label: dict[int, str], override: dict[str, str]) -> dict[int, str]:
     if override:
         out = {}
         for i, name in id2label.items():
             if name not in override:
-                raise ModelError(f"sentiment.labels has no entry for the model's label {name!r}")
+                raise ModelError(f"sentiment.labels has no entry for the model's label {name!r} "
+                                 f"(the model's labels are {sorted(id2label.values())})")
             out[i] = override[name]
+        if "negative" not in out.values():
+            raise ModelError(f"sentiment.labels maps none of {sorted(id2label.values())} to 'negative'")
         return out
     mapped = {}
     for i, name in id2label.items():
@@ -42,48 +49,77 @@ def _map_labels(id2label: dict[int, str], override: dict[str, str]) -> dict[int,
     return mapped
 
 
+def read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{path} is unreadable ({exc}); rebuild the folder with `{REBUILD_COMMAND}`"
+                         ) from None
+    if not isinstance(data, dict):
+        raise ModelError(f"{path} is not a JSON object; rebuild the folder with `{REBUILD_COMMAND}`")
+    return data
+
+
 class TransformersScorer:
     def __init__(self, model: str, labels: dict[str, str] | None = None, *, max_length: int = 128,
                  batch_size: int = 32) -> None:
-        import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()  # stderr belongs to newsdesk's own messages
         path = Path(model)
         local = path.exists() or model.startswith((".", "/"))
         if local and not (path / "config.json").is_file():
             raise ModelError(f"sentiment model folder {path} is missing or has no config.json; "
                              f"rebuild it with `{REBUILD_COMMAND}`")
+        info: dict[str, Any] = {}
+        if local and (path / "newsdesk.json").is_file():
+            info = read_json(path / "newsdesk.json")
+        extra = {"attn_implementation": info["attn_implementation"]} if "attn_implementation" in info else {}
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(model, local_files_only=local)
-            self.model = AutoModelForSequenceClassification.from_pretrained(model, local_files_only=local)
-        except (OSError, ValueError, json.JSONDecodeError) as exc:
+            self.model = AutoModelForSequenceClassification.from_pretrained(
+                model, local_files_only=local, dtype="auto", **extra)
+        except Exception as exc:  # noqa: BLE001 - transformers raises many kinds for a broken folder
             where = f"folder {path}" if local else f"model {model!r}"
-            raise ModelError(f"cannot load sentiment {where}: {exc}; rebuild it with `{REBUILD_COMMAND}`"
-                             ) from None
+            raise ModelError(f"cannot load sentiment {where}: {type(exc).__name__}: {exc}; "
+                             f"rebuild it with `{REBUILD_COMMAND}`") from None
         self.model.eval()
-        torch.set_grad_enabled(False)
-        self.labels = _map_labels({int(k): v for k, v in self.model.config.id2label.items()}, labels or {})
+        self.labels = map_labels({int(k): v for k, v in self.model.config.id2label.items()}, labels or {})
         self.neg_ids = [i for i, v in self.labels.items() if v == "negative"]
-        cal = path / "calibration.json" if local else None
         self.temperature = 1.0
-        if cal is not None and cal.is_file():
-            self.temperature = float(json.loads(cal.read_text()).get("temperature", 1.0))
-        meta = path / "newsdesk.json" if local else None
-        info = json.loads(meta.read_text()) if meta is not None and meta.is_file() else {}
+        if local:
+            if (path / "calibration.json").is_file():
+                self.temperature = float(read_json(path / "calibration.json").get("temperature", 1.0))
+                if not math.isfinite(self.temperature) or self.temperature <= 0:
+                    raise ModelError(f"{path / 'calibration.json'}: temperature must be > 0, "
+                                     f"got {self.temperature}")
         self.name = str(info.get("name", path.name if local else model))
         self.version = str(info.get("version", getattr(self.model.config, "_commit_hash", None) or "local"))
         self.max_length = max_length
         self.batch_size = batch_size
 
+    def logits(self, texts: Sequence[str]) -> Any:
+        """Raw logits (float32 tensor, input order), before calibration."""
+        import torch
+
+        prepared = [prepare(t) for t in texts]
+        order = sorted(range(len(prepared)), key=lambda i: len(prepared[i]))
+        out = torch.zeros((len(prepared), len(self.labels)))
+        with torch.inference_mode():
+            for start in range(0, len(order), self.batch_size):
+                idx = order[start:start + self.batch_size]
+                enc = self.tokenizer([prepared[i] for i in idx], padding=True, truncation=True,
+                                     max_length=self.max_length, return_tensors="pt")
+                enc = {k: v for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+                out[idx] = self.model(**enc).logits.float()
+        return out
+
     def score(self, texts: Sequence[str]) -> list[float]:
         import torch
 
-        out: list[float] = []
-        for start in range(0, len(texts), self.batch_size):
-            chunk = [t if t.strip() else "。" for t in texts[start:start + self.batch_size]]
-            enc = self.tokenizer(chunk, padding=True, truncation=True, max_length=self.max_length,
-                                 return_tensors="pt")
-            logits = self.model(**enc).logits / self.temperature
-            probs = torch.softmax(logits, dim=-1)
-            out.extend(probs[:, self.neg_ids].sum(dim=-1).tolist())
-        return out
+        if not texts:
+            return []
+        probs = torch.softmax(self.logits(texts) / self.temperature, dim=-1)
+        result: list[float] = probs[:, self.neg_ids].sum(dim=-1).tolist()
+        return result

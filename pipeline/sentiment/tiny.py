@@ -1,7 +1,8 @@
 """A tiny character-level BERT classifier, built and trained from scratch with ``transformers``.
 
-It is newsdesk's interim default model and what the tests build for themselves: no download, a
-vocabulary made from the training texts' characters (plus ASCII, so English works), two layers.
+What the tests build for themselves (no download, a few seconds): a vocabulary made from the
+training texts' characters (plus ASCII, so English works), one or two layers. The shipped model is
+made by ``recipe.py`` (see MODEL.md).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def train_tiny(texts: Sequence[str], labels: Sequence[int], out_dir: Path, *, ep
     vocab = build_vocab(texts)
     (out_dir / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
     tok = BertTokenizer(vocab_file=str(out_dir / "vocab.txt"), do_lower_case=False,
-                            tokenize_chinese_chars=True)
+                        tokenize_chinese_chars=True)
     config = BertConfig(vocab_size=len(vocab), hidden_size=hidden, num_hidden_layers=layers,
                         num_attention_heads=max(1, hidden // 64), intermediate_size=hidden * 4,
                         max_position_embeddings=256,

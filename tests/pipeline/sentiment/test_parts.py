@@ -1,0 +1,122 @@
+"""The pieces behind the model: text rule, labelled files, Q4 dequantisation, vocabulary pruning,
+metrics, temperature fitting, grouped folds and the baseline."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.sentiment import e5, vocab
+from pipeline.sentiment.baseline import CharNgramLogReg
+from pipeline.sentiment.data import DataError, read_labelled
+from pipeline.sentiment.folds import grouped_folds
+from pipeline.sentiment.recipe import fit_temperature, metrics
+from pipeline.sentiment.text import EMPTY, LEAD_CHARS, prepare
+
+
+def test_prepare_title_and_lead() -> None:
+    title = "北市捷運大停擺"
+    body = "今日上午號誌故障，" * 3 + "市府表示將檢討。" + "後續" * 500
+    out = prepare(title + "\n" + body)
+    assert out.startswith(title) and len(out) <= LEAD_CHARS
+    assert out.endswith("。")  # cut at the last sentence end inside the lead
+
+
+def test_prepare_empty_urls_and_huge() -> None:
+    assert prepare("") == EMPTY and prepare("   \n ") == EMPTY
+    assert prepare("https://a.example/x www.b.example") == EMPTY
+    assert prepare("😡😡") == "😡😡"
+    assert len(prepare("字" * 100_000)) == LEAD_CHARS
+
+
+def test_read_labelled_csv_and_jsonl(tmp_path: Path) -> None:
+    csv_file = tmp_path / "a.csv"
+    csv_file.write_text("text,negative\n火災,1\n開幕,0\n", encoding="utf-8")
+    assert [(e.text, e.label) for e in read_labelled(csv_file)] == [("火災", 1), ("開幕", 0)]
+    jl = tmp_path / "a.jsonl"
+    jl.write_text('{"text": "火災", "label": "negative"}\n\n{"text": "開幕", "label": "not_negative"}\n')
+    assert [e.label for e in read_labelled(jl)] == [1, 0]
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("b.csv", b"text,negative\nx,maybe\n", "b.csv:2: label 'maybe'"),
+    ("c.csv", b"title,negative\nx,1\n", "needs a 'text' column"),
+    ("d.jsonl", b'{"text": "x", "label": "negative"}\n[1]\n', "d.jsonl:2: not a JSON object"),
+    ("e.csv", b"text,negative\n\xff,1\n", "e.csv:2: not valid UTF-8"),
+])
+def test_read_labelled_errors_name_file_and_line(tmp_path: Path, name: str, content: bytes,
+                                                 message: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=message.replace("[", r"\[")):
+        read_labelled(path)
+
+
+def test_dequantise_q4_block() -> None:
+    nibbles = list(range(16)) + list(range(15, -1, -1))  # weights 0..15 then 15..0
+    packed = bytes(nibbles[j] | (nibbles[j + 16] << 4) for j in range(16))
+    row = np.frombuffer(struct.pack("<e", 0.5) + packed, dtype=np.uint8).reshape(1, -1)
+    assert e5.dequantise(row)[0].tolist() == [(q - 8) * 0.5 for q in nibbles]
+
+
+def _unigram(tmp_path: Path) -> dict[str, object]:
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    pieces = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("▁", -2.0), ("臺", -3.0),
+              ("北", -3.0), ("臺北", -2.5), ("市", -3.0), ("ㅎ", -4.0), ("▁the", -2.0), ("▁cat", -3.0),
+              ("火", -3.0), ("災", -3.0)]
+    tok = Tokenizer(models.Unigram(pieces, unk_id=3))
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    return json.loads(tok.to_str())
+
+
+def test_prune_keeps_corpus_pieces_and_wanted_characters(tmp_path: Path) -> None:
+    from tokenizers import Tokenizer
+
+    full = _unigram(tmp_path)
+    keep = vocab.keep_ids(full, ["臺北市"], english=1)
+    kept = [full["model"]["vocab"][i][0] for i in keep]  # type: ignore[index]
+    assert {"臺北", "市", "火", "災", "▁the"} <= set(kept)  # corpus, CJK characters, top English
+    assert "ㅎ" not in kept and "▁cat" not in kept  # Hangul, rarer English
+    small = Tokenizer.from_str(json.dumps(vocab.prune(full, keep)))
+    big = Tokenizer.from_str(json.dumps(full))
+    for text in ("臺北市", "火災"):
+        assert [keep[i] for i in small.encode(text).ids] == big.encode(text).ids
+
+
+def test_metrics_on_known_confusion() -> None:
+    p = np.array([0.9, 0.8, 0.2, 0.6, 0.1])
+    m = metrics(p, [1, 1, 1, 0, 0])
+    assert (m["tp"], m["fn"], m["fp"], m["tn"]) == (2, 1, 1, 1)
+    assert m["precision"] == pytest.approx(2 / 3) and m["recall"] == pytest.approx(2 / 3)
+    assert m["f1"] == pytest.approx(2 / 3) and m["accuracy"] == pytest.approx(0.6)
+
+
+def test_fit_temperature_recovers_overconfidence() -> None:
+    rng = np.random.default_rng(0)
+    z = rng.normal(0, 2, size=4000)
+    y = (rng.random(4000) < 1 / (1 + np.exp(-z))).astype(int)  # calibrated at T=1 for logit z
+    logits = np.stack([np.zeros_like(z), z * 3], axis=1)  # a model three times overconfident
+    assert fit_temperature(logits, list(y)) == pytest.approx(3.0, rel=0.12)
+
+
+def test_near_duplicates_share_a_fold() -> None:
+    texts = ["葡萄牙2比0擊敗烏拉圭　晉級世足16強", "葡萄牙2比0擊敗烏拉圭 晉級世足16強！"]
+    rng = np.random.default_rng(1)
+    texts += ["".join(chr(0x4E00 + int(c)) for c in rng.integers(0, 20000, 12)) for _ in range(40)]
+    folds = grouped_folds(texts, k=5)
+    assert folds[0] == folds[1]
+    assert sorted(set(folds)) == [0, 1, 2, 3, 4]
+
+
+def test_baseline_learns_characters() -> None:
+    texts = ["火災死傷", "車禍死亡", "弊案起訴", "火警受傷"] * 3
+    texts += ["開幕同歡", "得獎喜訊", "通車好評", "豐收喜悅"] * 3
+    labels = [1] * 12 + [0] * 12
+    model = CharNgramLogReg(min_df=1).fit(texts, labels)
+    p = model.predict(["工廠火災", "新館開幕"])
+    assert p[0] > 0.5 > p[1]
