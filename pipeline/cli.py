@@ -98,26 +98,39 @@ def alert_sink(settings: Settings, notifiers: list[Any]) -> Callable[[Session, I
     return sink
 
 
-def deliver(app: App, notifiers: list[Any]) -> Counter[str]:
-    """Send what the outbox holds; a notifier that cannot send at all (revoked token) keeps its alerts."""
+def deliver(app: App, notifiers: list[Any], drain_seconds: float = 60.0) -> Counter[str]:
+    """Send what the outbox holds, pacing each channel, until nothing is due or ``drain_seconds`` pass.
+
+    A notifier that cannot send at all (a revoked token) keeps its alerts for a later run.
+    """
+    from sqlalchemy import func, select
+
     from notifications.base import NotifierUnavailable
-    from notifications.outbox import deliver_pending
+    from notifications.outbox import DUE, deliver_pending
+    from pipeline.models import Alert, utcnow
 
     counts: Counter[str] = Counter()
+    deadline = time.monotonic() + drain_seconds
     for notifier in notifiers:
-        try:
-            with app.session() as session:
-                sent, failed = deliver_pending(session, notifier)
-        except NotifierUnavailable as exc:
-            log.error("%s cannot send (alerts kept for later): %s", notifier.name, exc)
-            counts["alerts-held"] += 1
-            continue
-        counts["alerts-sent"] += sent
-        counts["alerts-failed"] += failed
+        while True:
+            try:
+                with app.session() as session:
+                    sent, failed = deliver_pending(session, notifier)
+                    due = session.scalar(select(func.count()).select_from(Alert).where(
+                        Alert.notifier == notifier.name, Alert.status.in_(DUE), Alert.next_attempt_at <= utcnow()))
+            except NotifierUnavailable as exc:
+                log.error("%s cannot send (alerts kept for later): %s", notifier.name, exc)
+                counts["alerts-held"] += 1
+                break
+            counts["alerts-sent"] += sent
+            counts["alerts-failed"] += failed
+            if not due or time.monotonic() >= deadline:
+                break
+            time.sleep(0.2)  # the channel's rate limit (about one message a second) frees up
     return counts
 
 
-def monitor_pass(app: App, items: list[Item], notifiers: list[Any]) -> Counter[str]:
+def monitor_pass(app: App, items: list[Item], notifiers: list[Any], drain_seconds: float = 60.0) -> Counter[str]:
     """Process collected items (a progress line on a terminal) and deliver the alerts they raised."""
     from rich.progress import Progress
 
@@ -125,7 +138,8 @@ def monitor_pass(app: App, items: list[Item], notifiers: list[Any]) -> Counter[s
         task = bar.add_task(f"processing {len(items)} items", total=len(items))
         counts = process(items, app.settings, app.sessions, alert_sink=alert_sink(app.settings, notifiers),
                          progress=lambda n: bar.advance(task, n))
-    counts.update(deliver(app, notifiers))
+    if drain_seconds:
+        counts.update(deliver(app, notifiers, drain_seconds))
     return counts
 
 
@@ -160,7 +174,7 @@ def run(app: App) -> None:
     stop = threading.Event()
 
     def on_items(items: list[Item]) -> None:
-        counts = monitor_pass(app, items, notifiers)
+        counts = monitor_pass(app, items, notifiers, drain_seconds=0)
         log.warning("pass: %s", summary_line(counts))
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -173,15 +187,24 @@ def run(app: App) -> None:
     scheduler = Scheduler(app.settings, app.sessions, on_items)
     for name, interval, job in scheduled_jobs(app, notifiers):
         scheduler.add_job(name, interval, job)
+    from notifications.outbox import run_worker
+
+    workers = [threading.Thread(target=run_worker, args=(app.sessions, n, stop), name=f"outbox-{n.name}",
+                                daemon=True) for n in notifiers]
+    for worker in workers:
+        worker.start()
     click.echo(f"newsdesk: monitoring {sum(s.enabled for s in app.settings.sources)} sources into "
                f"{app.database_label()}; alerts to {', '.join(n.name for n in notifiers) or 'nowhere'}. "
                "Ctrl-C stops.")
     scheduler.run(stop)
+    for worker in workers:
+        worker.join(timeout=30)
     click.echo("newsdesk: stopped cleanly")
 
 
 def scheduled_jobs(app: App, notifiers: list[Any]) -> list[tuple[str, int, Callable[[], object]]]:
-    """Jobs besides crawling that share the one scheduler process (never one per web worker)."""
+    """Jobs besides crawling that share the one scheduler process (never one per web worker); alerts are
+    delivered by one outbox worker thread per notifier beside it."""
     from notifications.digest import run_digest_if_due
     from pipeline.models import utcnow
     from pipeline.spikes import detect, write_alerts
@@ -196,7 +219,6 @@ def scheduled_jobs(app: App, notifiers: list[Any]) -> list[tuple[str, int, Calla
 
     names = [n.name for n in notifiers]
     return [
-        ("deliver-alerts", 15, lambda: deliver(app, notifiers)),
         ("spikes", 300, with_session(lambda s: write_alerts(s, app.settings, detect(s, app.settings), names))),
         ("publish-due", 60, with_session(lambda s: run_due(s, app.settings, utcnow()))),
         ("press-pickup", 900, with_session(lambda s: update_pickup(s, app.settings, utcnow()))),
