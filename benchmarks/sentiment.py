@@ -1,6 +1,6 @@
 """Sentiment model: load time, throughput on 2 CPU threads, peak memory. Run on demand:
 
-    python benchmarks/sentiment.py [--model builtin] [--texts N] [--batch-size 32]
+    python benchmarks/sentiment.py [--model builtin] [--texts N] [--batch-size 128]
 
 Each figure comes from a fresh subprocess (so the load time includes importing torch and
 transformers, as a newsdesk process pays it, and peak memory is that process's own). Texts are
@@ -57,7 +57,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="builtin")
     ap.add_argument("--texts", type=int, default=2000)
-    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--runs", type=int, default=2, help="fresh processes; the best run is reported")
     args = ap.parse_args()
     texts = headlines(args.texts)

@@ -58,12 +58,12 @@ def score_cmd(app: App, input_: str, output: str) -> None:
     from pipeline.sentiment import get_scorer, label_for
 
     settings = app.settings.sentiment
-    scorer = get_scorer(settings)
     bad = 0
     try:
         src = click.open_file(input_, "rb")
     except OSError as exc:
         raise click.ClickException(f"cannot read {input_}: {exc.strerror}") from None
+    scorer = get_scorer(settings)
     with src, click.open_file(output, "w", encoding="utf-8") as dst:
         chunk: list[tuple[Any, str | None, str | None]] = []
 
