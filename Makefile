@@ -28,5 +28,8 @@ lint: install
 	$(BIN)/ruff check crawlers pipeline notifications press tests benchmarks
 	$(BIN)/mypy
 
+model: install               ## rebuild the shipped sentiment model (PyPI + ../shared/data; see MODEL.md)
+	$(BIN)/python -m pipeline.sentiment.rebuild --out pipeline/sentiment/model
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var/demo.db
