@@ -147,3 +147,22 @@ def check_limits(name: str, limits: Limits, post: Outgoing) -> list[str]:
         if limits.public_media and not str(item.get("url", "")).startswith(("https://", "http://")):
             problems.append(f"{name}: {label} must be at a public URL (set press.media_base_url)")
     return problems
+
+
+class Validating:
+    """Per-platform validation from the class's ``limits``, shared by the publishers."""
+
+    name: str
+    limits: Limits
+    idempotent: bool = True
+    daily_limit: int | None = None
+
+    def validate(self, post: Outgoing) -> list[str]:
+        return check_limits(self.name, self.limits, post)
+
+
+class TokenPublisher(Validating):
+    """A publisher that needs only an API base URL and a bearer token (X, LINE, Mastodon)."""
+
+    def __init__(self, base_url: str, token: str) -> None:
+        self.base, self.token = base_url.rstrip("/"), token

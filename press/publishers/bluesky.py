@@ -9,7 +9,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from press.publishers.base import Limits, Outgoing, Progress, Published, PublishError, check_limits
+from press.publishers.base import Limits, Outgoing, Progress, Published, PublishError, Validating
 from press.publishers.http import call, http_error
 
 LIMITS = Limits(text_max=300)
@@ -41,16 +41,12 @@ def link_facets(text: str) -> list[dict[str, Any]]:
     return facets
 
 
-class BlueskyPublisher:
+class BlueskyPublisher(Validating):
     name = "bluesky"
-    idempotent = True
-    daily_limit: int | None = None
+    limits = LIMITS
 
     def __init__(self, base_url: str, handle: str, password: str) -> None:
         self.base, self.handle, self.password = base_url.rstrip("/"), handle, password
-
-    def validate(self, post: Outgoing) -> list[str]:
-        return check_limits(self.name, LIMITS, post)
 
     def publish(self, post: Outgoing, progress: Progress) -> Published:
         session = call(

@@ -4,7 +4,7 @@ outcome is unknown after a crash is held for a person to check."""
 
 from __future__ import annotations
 
-from press.publishers.base import Limits, Outgoing, Progress, Published, check_limits
+from press.publishers.base import Limits, Outgoing, Progress, Published, Validating
 from press.publishers.meta import GraphClient
 
 LIMITS = Limits(
@@ -16,16 +16,13 @@ LIMITS = Limits(
 )
 
 
-class FacebookPublisher:
+class FacebookPublisher(Validating):
     name = "facebook"
+    limits = LIMITS
     idempotent = False
-    daily_limit: int | None = None
 
     def __init__(self, base_url: str, version: str, page_id: str, token: str) -> None:
         self.graph, self.page_id = GraphClient(base_url, version, token), page_id
-
-    def validate(self, post: Outgoing) -> list[str]:
-        return check_limits(self.name, LIMITS, post)
 
     def publish(self, post: Outgoing, progress: Progress) -> Published:
         if post.media:

@@ -6,23 +6,16 @@ from __future__ import annotations
 
 import uuid
 
-from press.publishers.base import Limits, Outgoing, Progress, Published, check_limits
+from press.publishers.base import Limits, Outgoing, Progress, Published, TokenPublisher
 from press.publishers.http import call, http_error
 
 LIMITS = Limits(text_max=5_000)
 NAMESPACE = uuid.UUID("6f1c1f5e-7a55-4f1e-9a2b-4e6577736465")
 
 
-class LinePublisher:
+class LinePublisher(TokenPublisher):
     name = "line"
-    idempotent = True
-    daily_limit: int | None = None
-
-    def __init__(self, base_url: str, token: str) -> None:
-        self.base, self.token = base_url.rstrip("/"), token
-
-    def validate(self, post: Outgoing) -> list[str]:
-        return check_limits(self.name, LIMITS, post)
+    limits = LIMITS
 
     def publish(self, post: Outgoing, progress: Progress) -> Published:
         key = str(uuid.uuid5(NAMESPACE, post.key))

@@ -3,22 +3,15 @@
 
 from __future__ import annotations
 
-from press.publishers.base import Limits, Outgoing, Progress, Published, check_limits
+from press.publishers.base import Limits, Outgoing, Progress, Published, TokenPublisher
 from press.publishers.http import call, http_error
 
 LIMITS = Limits(text_max=500)
 
 
-class MastodonPublisher:
+class MastodonPublisher(TokenPublisher):
     name = "mastodon"
-    idempotent = True
-    daily_limit: int | None = None
-
-    def __init__(self, base_url: str, token: str) -> None:
-        self.base, self.token = base_url.rstrip("/"), token
-
-    def validate(self, post: Outgoing) -> list[str]:
-        return check_limits(self.name, LIMITS, post)
+    limits = LIMITS
 
     def publish(self, post: Outgoing, progress: Progress) -> Published:
         result = call(

@@ -5,7 +5,7 @@ threads_publish`` with ``creation_id``. Text up to 500 characters, one topic tag
 
 from __future__ import annotations
 
-from press.publishers.base import Limits, Outgoing, Progress, Published, PublishError, check_limits
+from press.publishers.base import Limits, Outgoing, Progress, Published, PublishError, Validating
 from press.publishers.meta import GraphClient
 
 LIMITS = Limits(
@@ -19,9 +19,9 @@ LIMITS = Limits(
 )
 
 
-class ThreadsPublisher:
+class ThreadsPublisher(Validating):
     name = "threads"
-    idempotent = True
+    limits = LIMITS
     daily_limit: int | None = 250
 
     def __init__(
@@ -29,9 +29,6 @@ class ThreadsPublisher:
     ) -> None:
         self.graph, self.user_id = GraphClient(base_url, version, token), user_id
         self.polls, self.interval = polls, interval
-
-    def validate(self, post: Outgoing) -> list[str]:
-        return check_limits(self.name, LIMITS, post)
 
     def publish(self, post: Outgoing, progress: Progress) -> Published:
         container = post.state.get("container_id")

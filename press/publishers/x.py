@@ -3,22 +3,16 @@
 
 from __future__ import annotations
 
-from press.publishers.base import Limits, Outgoing, Progress, Published, PublishError, check_limits
+from press.publishers.base import Limits, Outgoing, Progress, Published, PublishError, TokenPublisher
 from press.publishers.http import call, http_error
 
 LIMITS = Limits(text_max=280, weighted=True)
 
 
-class XPublisher:
+class XPublisher(TokenPublisher):
     name = "x"
+    limits = LIMITS
     idempotent = False
-    daily_limit: int | None = None
-
-    def __init__(self, base_url: str, token: str) -> None:
-        self.base, self.token = base_url.rstrip("/"), token
-
-    def validate(self, post: Outgoing) -> list[str]:
-        return check_limits(self.name, LIMITS, post)
 
     def publish(self, post: Outgoing, progress: Progress) -> Published:
         result = call(
