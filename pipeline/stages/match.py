@@ -145,7 +145,7 @@ def find_matches(title: str, text: str, wl: Watchlist) -> list[Match]:
                 found.append(Match(rule.name, list(rule.agencies), query.matched_terms(rule.query, doc.find),
                                    rule.kind))
         else:
-            hits = [t for t in rule.terms if doc.find(t)]
+            hits = [t for t in rule.terms if t in doc.text and doc.find(t)]
             if hits:
                 found.append(Match(rule.name, list(rule.agencies), hits, rule.kind))
     if found and doc.blocked and not any(doc.find(h) for h in wl.home):

@@ -47,8 +47,8 @@ def detect_language(text: str) -> str | None:
 
 def _chinese_script(sample: str) -> str:
     trad_only, simp_only = script_specific()
-    trad = sum(1 for ch in sample if ch in trad_only)
-    simp = sum(1 for ch in sample if ch in simp_only)
+    trad = sum(map(trad_only.__contains__, sample))
+    simp = sum(map(simp_only.__contains__, sample))
     return "zh-Hans" if simp > trad else "zh-Hant"  # a tie reads as Taiwan's script
 
 

@@ -11,7 +11,7 @@ from pipeline.models import Cluster, ItemRow
 from pipeline.stages import Context, run_item
 from pipeline.stages.dedupe import dedupe
 from pipeline.stages.normalize import normalize
-from tests.pipeline.stages.conftest import make_item
+from tests.pipeline.helpers import make_item
 
 WIRE = ("臺北捷運板南線今天上午7時許因號誌系統異常，南港展覽館至頂埔間列車延誤約20分鐘，"
         "大批通勤族受影響。北捷表示，工程人員緊急搶修後於8時10分恢復正常營運，"
