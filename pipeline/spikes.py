@@ -113,7 +113,7 @@ def _details(session: Session, spike: Spike, start: datetime, end: datetime) -> 
         per_item.setdefault(item.id, set()).update(matched or [])
         items[item.id] = item
     terms: Counter[str] = Counter(t for found in per_item.values() for t in found)  # items per term
-    spike.top_terms = terms.most_common(5)
+    spike.top_terms = sorted(terms.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
     ranked = sorted(items.values(), key=lambda i: -sum((i.engagement or {}).values()))
     stories: dict[object, ItemRow] = {}
     for it in ranked:

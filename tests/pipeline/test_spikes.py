@@ -62,7 +62,7 @@ def test_burst_is_a_spike_and_steady_volume_is_not(burst: Session, settings: Set
     assert set(spikes) == {("agency", "捷運公司"), ("topic", "捷運事故")}
     mrt = spikes[("agency", "捷運公司")]
     assert mrt.count == 8 and mrt.expected == settings.spikes.min_rate  # 14 in 14 days: below the floor
-    assert mrt.top_terms[0] == ("捷運", 8)
+    assert mrt.top_terms == [("捷運", 8), ("故障", 8)]  # items per term, most first
     assert mrt.top_items[0]["title"] == "捷運板南線故障7"  # most engaged first
     assert mrt.sentiment == {"negative": 6, "not_negative": 2}
 
