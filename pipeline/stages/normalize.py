@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from pipeline.items import Drop, Item
 from pipeline.stages import Context
 from pipeline.textnorm import fold, nfkc, script_specific
-from pipeline.urls import canonical_url
+from pipeline.urls import URLError, canonical_url
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
@@ -74,7 +74,11 @@ def normalize(item: Item, ctx: Context) -> Item:
         raise Drop("empty", item.url)
     item.norm_title = fold(title)
     item.norm_text = fold(text)
-    item.canonical_url = canonical_url(item.url) if item.url else f"urn:sha256:{_short(item)}"
+    try:
+        item.canonical_url = canonical_url(item.url) if item.url else f"urn:sha256:{_short(item)}"
+    except URLError as exc:
+        ctx.incr("normalize:bad-url")
+        raise Drop("bad-url", str(exc)) from None
     item.content_hash = content_hash(item.norm_title, item.norm_text)
     item.published_at = to_utc(item.published_at, ctx.settings.office.timezone)
     if not item.language:
