@@ -81,8 +81,8 @@ def normalize(item: Item, ctx: Context) -> Item:
         raise Drop("bad-url", str(exc)) from None
     item.content_hash = content_hash(item.norm_title, item.norm_text)
     item.published_at = to_utc(item.published_at, ctx.settings.office.timezone)
-    if not item.language:
-        item.language = detect_language(f"{title}\n{text}")
+    # the text's own script wins over the source's declared language; no letters: keep the declared one
+    item.language = detect_language(f"{title}\n{text}") or item.language
     ctx.incr("normalize:ok")
     return item
 
