@@ -71,3 +71,11 @@ def test_story_outside_the_window_starts_a_new_cluster(ctx: Context) -> None:
     new = run_item(make_item("https://b.tw/1", WIRE, outlet="ltn"), STAGES, ctx)
     assert old and new and old.cluster_id != new.cluster_id
     assert ctx.session.scalar(select(func.count()).select_from(Cluster)) == 2
+
+
+def test_very_short_posts_do_not_cluster_by_resemblance(ctx: Context) -> None:
+    a = run(ctx, "https://ptt.cc/1", "捷運又誤點了，好扯", title="", outlet="ptt")
+    b = run(ctx, "https://ptt.cc/2", "捷運又誤點了，好扯喔", title="", outlet="ptt")
+    c = run(ctx, "https://dcard.tw/3", "捷運又誤點了，好扯", title="", outlet="dcard")  # same text elsewhere
+    assert a is not None and b is not None and a != b
+    assert c == a  # the very same text on another site is the same story
