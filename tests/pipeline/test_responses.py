@@ -126,3 +126,23 @@ def test_cli_lifecycle_and_tally(cli_db: sessionmaker[Session], settings: Settin
     assert t.output.splitlines()[1:] == ["體育局\t1", "總計\t1"]
     bad_day = runner.invoke(main, ["tally", "responses", "--from", "113-13-01", "--to", roc])
     assert bad_day.exit_code == 2 and "expected YYYY-MM-DD or an ROC date" in bad_day.output
+
+
+def test_tally_routed_counts_items_once_per_agency(cli_db: sessionmaker[Session]) -> None:
+    from pipeline.models import ItemRow, MatchRow
+
+    with cli_db() as s:
+        for n, (at, agencies) in enumerate([
+            (datetime(2024, 1, 5, 2, 0, tzinfo=UTC), ["捷運公司", "捷運公司", "捷運局"]),  # two rules: once
+            (datetime(2024, 1, 31, 16, 30, tzinfo=UTC), ["捷運公司"]),  # 2024-02-01 00:30 in Taipei
+            (datetime(2023, 12, 31, 15, 0, tzinfo=UTC), ["警察局"]),  # 2023-12-31 23:00: before the period
+        ]):
+            row = ItemRow(url=f"https://x.tw/{n}", canonical_url=f"https://x.tw/{n}", content_hash=str(n),
+                          source="cna", title="t", text="t", published_at=at)
+            row.matches = [MatchRow(agency=a, rule=f"r{i}", terms=[]) for i, a in enumerate(agencies)]
+            s.add(row)
+        s.commit()
+    out = CliRunner().invoke(main, ["tally", "routed", "--from", "113年1月1日", "--to", "113/6/30"])
+    assert out.exit_code == 0, out.output
+    assert out.output.splitlines() == ["agency\tmonth\titems", "捷運公司\t2024-01\t1", "捷運公司\t2024-02\t1",
+                                       "捷運局\t2024-01\t1", "總計\t\t3"]
