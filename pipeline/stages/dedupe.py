@@ -3,13 +3,15 @@
 Exact: a canonical URL, or the same folded content from the same outlet, already stored (``items``)
 or claimed earlier (``dedupe_keys``, which also covers items earlier in the same batch) →
 ``Drop("duplicate-url")`` / ``Drop("duplicate-content")``. The same wire copy from another outlet is
-kept: it is another outlet of the story, so it joins the cluster and adds its reach.
+kept: it is another outlet of the story, so it joins the first copy's cluster (``h:`` key, no search)
+and adds its reach.
 
 Near: a MinHash signature of character shingles (:mod:`pipeline.minhash`); LSH band keys find the
-candidates with indexed lookups (cost per item does not grow with the store), the best candidate at
-or above ``[dedupe] threshold`` (estimated Jaccard) whose copy is within ``window_days`` gives the
-cluster, otherwise a new cluster is created. A copy that is almost the same as the one it matched
-(≥ 0.9) stores no bands of its own.
+candidates with indexed lookups, at most ``PER_KEY`` newest members per band (cost per item does not
+grow with the store); the best candidate at or above ``[dedupe] threshold`` (estimated Jaccard) whose
+copy is within ``window_days`` gives the cluster, otherwise a new cluster is created. A copy that is
+almost the same as the one it matched (≥ 0.9) stores no bands of its own. Texts under ``MIN_CHARS``
+word characters have no signature: they join only exact copies.
 
 Concurrency: every decision starts by updating the single ``dedupe_lock`` row, which makes the
 transaction a writer before it reads (SQLite's write lock, a row lock elsewhere); a second process
