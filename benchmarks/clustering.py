@@ -65,7 +65,7 @@ def gold_pairs(rows: list[dict[str, str]]) -> set[tuple[int, int]]:
     for ids in by_title.values():
         for i, j in itertools.combinations(ids, 2):
             a, b = rows[i], rows[j]
-            if is_repost(a) == is_repost(b):
+            if is_repost(a) == is_repost(b) or not a.get("published") or not b.get("published"):
                 continue
             apart = date.fromisoformat(a["published"]) - date.fromisoformat(b["published"])
             if abs(apart.days) <= WINDOW_DAYS:

@@ -9,16 +9,16 @@ priority (``[triage] deadlines``, hours); an open or assigned response past its 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pipeline.items import Item
-from pipeline.models import Release, Response, utcnow
+from pipeline.models import ItemRow, MatchRow, Release, Response, utcnow
 from pipeline.settings import Settings
 from pipeline.stages import Context
 from pipeline.stages.dedupe import take_lock
@@ -146,12 +146,28 @@ class TallyRow:
 
 def tally(session: Session, start: datetime, end: datetime, by: Sequence[str], zone: str) -> list[TallyRow]:
     """Responded stories with ``start <= responded_at < end``, counted by agency and/or month (local)."""
+    rows = session.execute(select(Response.agency, Response.responded_at).where(
+        Response.status == "responded", Response.responded_at >= start, Response.responded_at < end))
+    return _count(((agency, at) for agency, at in rows), by, zone)
+
+
+def tally_routed(session: Session, start: datetime, end: datetime, by: Sequence[str],
+                 zone: str) -> list[TallyRow]:
+    """Items routed to each agency (an item counts once per agency) by the item's time, local."""
+    when = func.coalesce(ItemRow.published_at, ItemRow.collected_at)
+    rows = session.execute(select(MatchRow.agency, ItemRow.published_at, ItemRow.collected_at)
+                           .join(ItemRow, MatchRow.item_id == ItemRow.id)
+                           .where(when >= start, when < end)
+                           .group_by(MatchRow.agency, ItemRow.id))
+    return _count(((agency, pub or seen) for agency, pub, seen in rows), by, zone)
+
+
+def _count(rows: Iterable[tuple[str | None, datetime | None]], by: Sequence[str],
+           zone: str) -> list[TallyRow]:
     for b in by:
         if b not in ("agency", "month"):
             raise ResponseError(f"--by {b!r}: choose from agency, month")
     tz = ZoneInfo(zone)
-    rows = session.execute(select(Response.agency, Response.responded_at).where(
-        Response.status == "responded", Response.responded_at >= start, Response.responded_at < end))
     counts: Counter[tuple[str, ...]] = Counter()
     for agency, at in rows:
         if at is None:

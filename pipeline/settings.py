@@ -187,7 +187,8 @@ class MatchSettings(_Model):
         default_factory=lambda: list(DEFAULT_OTHER_PLACES),
         description="names of other places: a term inside or right after one does not count (新北市警察局)")
     home_terms: list[str] = Field(
-        default_factory=lambda: ["臺北", "北市", "北捷", "雙北"],
+        default_factory=lambda: ["臺北", "北市", "北捷", "雙北",
+                                 "新北投", "北投", "士林", "內湖", "南港", "萬華"],
         description="words that place an item in the office's city; without one, an item that names "
                     "another place matches only officials, full agency names and terms containing these")
     near: int = Field(default=20, ge=1, description="characters for a bare NEAR in queries")

@@ -107,12 +107,13 @@ def _details(session: Session, spike: Spike, start: datetime, end: datetime) -> 
         select(ItemRow, MatchRow.terms).join(MatchRow, MatchRow.item_id == ItemRow.id)
         .where(_scope_filter(spike.scope, spike.name), ItemRow.kind == spike.kind, when >= start, when < end)
     ).all()
-    terms: Counter[str] = Counter()
+    per_item: dict[int, set[str]] = {}
     items: dict[int, ItemRow] = {}
     for item, matched in rows:
-        terms.update(matched or [])
+        per_item.setdefault(item.id, set()).update(matched or [])
         items[item.id] = item
-    spike.top_terms = terms.most_common(5)
+    terms: Counter[str] = Counter(t for found in per_item.values() for t in found)  # items per term
+    spike.top_terms = sorted(terms.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
     ranked = sorted(items.values(), key=lambda i: -sum((i.engagement or {}).values()))
     stories: dict[object, ItemRow] = {}
     for it in ranked:

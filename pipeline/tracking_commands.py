@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 from zoneinfo import ZoneInfo
 
 import click
 
 from pipeline.app import App
+
+if TYPE_CHECKING:
+    from pipeline.responses import TallyRow
 
 _ROC = re.compile(r"^(\d{2,3})\s*(?:年|[-/.])\s*(\d{1,2})\s*(?:月|[-/.])\s*(\d{1,2})\s*日?$")
 
@@ -44,6 +47,7 @@ def register(main: click.Group, **groups: click.Group) -> None:
     main.add_command(spikes_cmd)
     main.add_command(responses)
     groups["tally"].add_command(tally_responses)
+    groups["tally"].add_command(tally_routed)
 
 
 @click.command("dedupe")
@@ -186,7 +190,7 @@ def dismiss_cmd(app: App, response_id: int, reason: str) -> None:
 @click.option("--by", "by", default="agency,month", show_default=True, help="agency, month or both")
 @click.pass_obj
 def tally_responses(app: App, start: str, end: str, by: str) -> None:
-    """Responses given in a period (e.g. 113-01-01 to 113-06-30), counted by agency and month."""
+    """Responses given in a period, by agency and month: --from 113-01-01 --to 113-06-30."""
     from pipeline.responses import tally
 
     zone = app.settings.office.timezone
@@ -199,9 +203,38 @@ def tally_responses(app: App, start: str, end: str, by: str) -> None:
         with app.session() as session:
             rows = tally(session, day_start(first, zone), day_start(last + timedelta(days=1), zone),
                          keys, zone)
-        click.echo("\t".join([*keys, "responses"]))
-        for r in rows:
-            click.echo("\t".join([*r.key, f"{r.count:,}"]))
-        click.echo("\t".join(["總計", *[""] * (len(keys) - 1), f"{sum(r.count for r in rows):,}"]))
+        _table(keys, "responses", rows)
 
     _run(go)
+
+
+@click.command("routed")
+@click.option("--from", "start", required=True, help="first day (YYYY-MM-DD or ROC 113-01-01)")
+@click.option("--to", "end", required=True, help="last day, included")
+@click.option("--by", "by", default="agency,month", show_default=True, help="agency, month or both")
+@click.pass_obj
+def tally_routed(app: App, start: str, end: str, by: str) -> None:
+    """Items routed to each agency in a period, by agency and month (item time, local)."""
+    from pipeline.responses import tally_routed as count
+
+    zone = app.settings.office.timezone
+    first, last = parse_day(start, "--from"), parse_day(end, "--to")
+    if last < first:
+        raise click.BadParameter(f"{end} is before {start}", param_hint="--to")
+    keys = [b.strip() for b in by.split(",") if b.strip()]
+
+    def go() -> None:
+        with app.session() as session:
+            rows = count(session, day_start(first, zone), day_start(last + timedelta(days=1), zone),
+                         keys, zone)
+        _table(keys, "items", rows)
+
+    _run(go)
+
+
+def _table(keys: list[str], what: str, rows: Sequence[TallyRow]) -> None:
+    """Tab-separated rows with thousands separators and a total line (總計)."""
+    click.echo("\t".join([*keys, what]))
+    for r in rows:
+        click.echo("\t".join([*r.key, f"{r.count:,}"]))
+    click.echo("\t".join(["總計", *[""] * (len(keys) - 1), f"{sum(r.count for r in rows):,}"]))

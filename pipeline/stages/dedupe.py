@@ -3,13 +3,15 @@
 Exact: a canonical URL, or the same folded content from the same outlet, already stored (``items``)
 or claimed earlier (``dedupe_keys``, which also covers items earlier in the same batch) →
 ``Drop("duplicate-url")`` / ``Drop("duplicate-content")``. The same wire copy from another outlet is
-kept: it is another outlet of the story, so it joins the cluster and adds its reach.
+kept: it is another outlet of the story, so it joins the first copy's cluster (``h:`` key, no search)
+and adds its reach.
 
 Near: a MinHash signature of character shingles (:mod:`pipeline.minhash`); LSH band keys find the
-candidates with indexed lookups (cost per item does not grow with the store), the best candidate at
-or above ``[dedupe] threshold`` (estimated Jaccard) whose copy is within ``window_days`` gives the
-cluster, otherwise a new cluster is created. A copy that is almost the same as the one it matched
-(≥ 0.9) stores no bands of its own.
+candidates with indexed lookups, at most ``PER_KEY`` newest members per band (cost per item does not
+grow with the store); the best candidate at or above ``[dedupe] threshold`` (estimated Jaccard) whose
+copy is within ``window_days`` gives the cluster, otherwise a new cluster is created. A copy that is
+almost the same as the one it matched (≥ 0.9) stores no bands of its own. Texts under ``MIN_CHARS``
+word characters have no signature: they join only exact copies.
 
 Concurrency: every decision starts by updating the single ``dedupe_lock`` row, which makes the
 transaction a writer before it reads (SQLite's write lock, a row lock elsewhere); a second process
@@ -22,7 +24,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, Connection, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import JSON, Connection, and_, bindparam, func, insert, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from pipeline import minhash
@@ -43,6 +45,8 @@ from pipeline.stages import Context
 
 NOVEL_BELOW = 0.9  # a member this similar to its match adds no new wording: store no bands
 MAX_CANDIDATES = 30
+PER_KEY = 50
+MIN_CHARS = 16  # fewer word characters than this: too little text to call two items one story
 
 
 @dataclass
@@ -61,18 +65,29 @@ def content_key(outlet: str, content_hash: str) -> str:
     return f"c:{hashlib.sha256(outlet.encode()).hexdigest()[:16]}:{content_hash[:48]}"
 
 
+def copy_key(content_hash: str) -> str:
+    """The first item with this content, from any outlet: later copies join its story directly."""
+    return f"h:{content_hash[:48]}"
+
+
 # Statements are built once (bound parameters), so an item costs a few executions and no compiling.
 _LOCK = update(DedupeLock).where(DedupeLock.id == 1).values(n=DedupeLock.n + 1)
-_CLAIMS = select(DedupeKey.key, DedupeKey.cluster_id).where(
-    or_(DedupeKey.key == bindparam("ukey"), DedupeKey.key == bindparam("ckey")))
+_CLAIMS = select(DedupeKey.key, DedupeKey.cluster_id, DedupeKey.created_at).where(
+    DedupeKey.key.in_([bindparam("ukey"), bindparam("ckey"), bindparam("hkey")]))
 _STORED = select(ItemRow.canonical_url, ItemRow.cluster_id).where(or_(
     ItemRow.canonical_url == bindparam("url"),
     and_(ItemRow.content_hash == bindparam("chash"), ItemRow.outlet == bindparam("outlet")))).limit(1)
+# Per band key only the newest PER_KEY members are looked at (an index range scan each), so a bucket
+# that boilerplate made crowded costs the same as any other: the cost per item stays flat.
+_BUCKETS = union_all(*[
+    select(sub.c.member_id) for sub in (
+        select(LshBand.member_id).where(LshBand.key == bindparam(f"k{i}"))
+        .order_by(LshBand.member_id.desc()).limit(PER_KEY).subquery(f"b{i}")
+        for i in range(minhash.BANDS))]).subquery("buckets")
 _CANDIDATES = (
     select(ClusterMember.cluster_id, ClusterMember.signature)
-    .join(LshBand, LshBand.member_id == ClusterMember.id)
-    .where(LshBand.key.in_([bindparam(f"k{i}") for i in range(minhash.BANDS)]),
-           ClusterMember.seen_at >= bindparam("since", type_=UTCDateTime()))
+    .join(_BUCKETS, _BUCKETS.c.member_id == ClusterMember.id)
+    .where(ClusterMember.seen_at >= bindparam("since", type_=UTCDateTime()))
     .group_by(ClusterMember.id).order_by(func.count().desc()).limit(MAX_CANDIDATES))
 _OUTLETS = select(Cluster.outlets).where(Cluster.id == bindparam("cid"))
 _JOIN = update(Cluster).where(Cluster.id == bindparam("cid")).values(
@@ -93,15 +108,26 @@ def take_lock(session: Session) -> None:
     session.info["dedupe_lock"] = session.get_transaction()
 
 
-def exact_duplicate(conn: Connection, item: Item) -> Decision | None:
+Claims = dict[str, tuple[int | None, datetime]]
+
+
+def claims_of(conn: Connection, item: Item) -> Claims:
+    """The item's keys already claimed, with their clusters and times."""
+    assert item.canonical_url and item.content_hash
+    params = {"ukey": url_key(item.canonical_url),
+              "ckey": content_key(item.outlet or item.source, item.content_hash),
+              "hkey": copy_key(item.content_hash)}
+    return {k: (c, t) for k, c, t in conn.execute(_CLAIMS, params)}
+
+
+def exact_duplicate(conn: Connection, item: Item, claims: Claims) -> Decision | None:
     assert item.canonical_url and item.content_hash
     outlet = item.outlet or item.source
     ukey, ckey = url_key(item.canonical_url), content_key(outlet, item.content_hash)
-    claims: dict[str, int | None] = {k: c for k, c in conn.execute(_CLAIMS, {"ukey": ukey, "ckey": ckey})}
     if ukey in claims:
-        return Decision(claims[ukey], "duplicate-url")
+        return Decision(claims[ukey][0], "duplicate-url")
     if ckey in claims:
-        return Decision(claims[ckey], "duplicate-content")
+        return Decision(claims[ckey][0], "duplicate-content")
     row = conn.execute(_STORED, {"url": item.canonical_url, "chash": item.content_hash,
                                  "outlet": outlet}).first()
     if row is not None:
@@ -115,6 +141,8 @@ def item_signature(item: Item, cfg: DedupeSettings) -> minhash.U32 | None:
     text = minhash.shingle_text(body, cfg.max_chars)
     if len(text) < 50:  # a short post: its title carries as much as its body
         text = minhash.shingle_text(f"{item.norm_title or ''}{body}", cfg.max_chars)
+    if len(text) < MIN_CHARS:  # "好扯" and "好扯喔" are not one story: only exact copies join
+        return None
     return minhash.signature(minhash.shingle_hashes(text, cfg.shingle))
 
 
@@ -136,14 +164,23 @@ def assign(session: Session, item: Item, ctx: Context) -> Decision:
     conn = session.connection()
     settings = ctx.settings
     cfg = settings.dedupe
-    dup = exact_duplicate(conn, item)
+    claims = claims_of(conn, item)
+    dup = exact_duplicate(conn, item, claims)
     if dup is not None:
         return dup
+    assert item.content_hash
     when = item.published_at or utcnow()
     sig = item_signature(item, cfg)
     keys = minhash.band_keys(sig) if sig is not None else []
     since = when - timedelta(days=cfg.window_days)
-    best = best_candidate(conn, sig, keys, since) if sig is not None else None
+    first = claims.get(copy_key(item.content_hash))
+    copy_of = first[0] if first is not None and first[1] >= since else None
+    if copy_of is not None:  # the same text from another outlet: its story, no search needed
+        best: tuple[int, float] | None = (copy_of, 1.0)
+    elif sig is not None:
+        best = best_candidate(conn, sig, keys, since)
+    else:
+        best = None
     outlet = item.outlet or item.source
     reach = item_reach(item, settings)
     now = utcnow()
@@ -160,16 +197,18 @@ def assign(session: Session, item: Item, ctx: Context) -> Decision:
         decision = Decision(cluster_id, new=True, similarity=best[1] if best else 0.0)
     assert decision.cluster_id is not None
     novel = sig is not None and (decision.new or decision.similarity < NOVEL_BELOW)
-    _record(conn, item, decision.cluster_id, sig if novel else None, keys, when, outlet)
+    _record(conn, item, decision.cluster_id, sig if novel else None, keys, when, outlet,
+            first_copy=first is None)
     return decision
 
 
 def _record(conn: Connection, item: Item, cluster_id: int, sig: minhash.U32 | None, keys: list[int],
-            when: datetime, outlet: str) -> None:
+            when: datetime, outlet: str, first_copy: bool) -> None:
     assert item.canonical_url and item.content_hash
-    conn.execute(_KEY, [
-        {"key": url_key(item.canonical_url), "cluster_id": cluster_id, "created_at": when},
-        {"key": content_key(outlet, item.content_hash), "cluster_id": cluster_id, "created_at": when}])
+    keys_ = [url_key(item.canonical_url), content_key(outlet, item.content_hash)]
+    if first_copy:
+        keys_.append(copy_key(item.content_hash))
+    conn.execute(_KEY, [{"key": k, "cluster_id": cluster_id, "created_at": when} for k in keys_])
     member_id = conn.execute(_MEMBER, {"cluster_id": cluster_id, "seen_at": when, "outlet": outlet,
                                        "signature": minhash.to_bytes(sig) if sig is not None else None}
                              ).scalar_one()

@@ -45,6 +45,7 @@ class _Text:
 
     text: str
     places: list[str]
+    home: list[str]
     blocked: list[tuple[int, int]] = field(default_factory=list)
     cache: dict[str, list[query.Span]] = field(default_factory=dict)
 
@@ -52,6 +53,9 @@ class _Text:
         for place in self.places:
             if place in self.text:
                 self.blocked += _occurrences(self.text, place)
+        if self.blocked:  # 新北 inside 新北投 (a Taipei district) is no other place
+            ours = [o for h in self.home if h in self.text for o in _occurrences(self.text, h)]
+            self.blocked = [(a, b) for a, b in self.blocked if not any(s <= a and b <= e for s, e in ours)]
 
     def find(self, term: str) -> list[query.Span]:
         if term not in self.cache:
@@ -137,7 +141,7 @@ def watchlist(settings: Settings) -> Watchlist:
 
 def find_matches(title: str, text: str, wl: Watchlist) -> list[Match]:
     """Matches of folded ``title`` + ``text`` against the watchlist."""
-    doc = _Text(f"{title}\n{text}", wl.places)
+    doc = _Text(f"{title}\n{text}", wl.places, wl.home)
     found: list[Match] = []
     for rule in wl.rules:
         if rule.query is not None:
@@ -145,7 +149,7 @@ def find_matches(title: str, text: str, wl: Watchlist) -> list[Match]:
                 found.append(Match(rule.name, list(rule.agencies), query.matched_terms(rule.query, doc.find),
                                    rule.kind))
         else:
-            hits = [t for t in rule.terms if doc.find(t)]
+            hits = [t for t in rule.terms if t in doc.text and doc.find(t)]
             if hits:
                 found.append(Match(rule.name, list(rule.agencies), hits, rule.kind))
     if found and doc.blocked and not any(doc.find(h) for h in wl.home):

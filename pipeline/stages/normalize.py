@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from pipeline.items import Drop, Item
 from pipeline.stages import Context
 from pipeline.textnorm import fold, nfkc, script_specific
-from pipeline.urls import canonical_url
+from pipeline.urls import URLError, canonical_url
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
@@ -47,8 +47,8 @@ def detect_language(text: str) -> str | None:
 
 def _chinese_script(sample: str) -> str:
     trad_only, simp_only = script_specific()
-    trad = sum(1 for ch in sample if ch in trad_only)
-    simp = sum(1 for ch in sample if ch in simp_only)
+    trad = sum(map(trad_only.__contains__, sample))
+    simp = sum(map(simp_only.__contains__, sample))
     return "zh-Hans" if simp > trad else "zh-Hant"  # a tie reads as Taiwan's script
 
 
@@ -74,11 +74,15 @@ def normalize(item: Item, ctx: Context) -> Item:
         raise Drop("empty", item.url)
     item.norm_title = fold(title)
     item.norm_text = fold(text)
-    item.canonical_url = canonical_url(item.url) if item.url else f"urn:sha256:{_short(item)}"
+    try:
+        item.canonical_url = canonical_url(item.url) if item.url else f"urn:sha256:{_short(item)}"
+    except URLError as exc:
+        ctx.incr("normalize:bad-url")
+        raise Drop("bad-url", str(exc)) from None
     item.content_hash = content_hash(item.norm_title, item.norm_text)
     item.published_at = to_utc(item.published_at, ctx.settings.office.timezone)
-    if not item.language:
-        item.language = detect_language(f"{title}\n{text}")
+    # the text's own script wins over the source's declared language; no letters: keep the declared one
+    item.language = detect_language(f"{title}\n{text}") or item.language
     ctx.incr("normalize:ok")
     return item
 

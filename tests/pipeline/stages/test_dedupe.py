@@ -11,7 +11,7 @@ from pipeline.models import Cluster, ItemRow
 from pipeline.stages import Context, run_item
 from pipeline.stages.dedupe import dedupe
 from pipeline.stages.normalize import normalize
-from tests.pipeline.stages.conftest import make_item
+from tests.pipeline.helpers import make_item
 
 WIRE = ("臺北捷運板南線今天上午7時許因號誌系統異常，南港展覽館至頂埔間列車延誤約20分鐘，"
         "大批通勤族受影響。北捷表示，工程人員緊急搶修後於8時10分恢復正常營運，"
@@ -71,3 +71,11 @@ def test_story_outside_the_window_starts_a_new_cluster(ctx: Context) -> None:
     new = run_item(make_item("https://b.tw/1", WIRE, outlet="ltn"), STAGES, ctx)
     assert old and new and old.cluster_id != new.cluster_id
     assert ctx.session.scalar(select(func.count()).select_from(Cluster)) == 2
+
+
+def test_very_short_posts_do_not_cluster_by_resemblance(ctx: Context) -> None:
+    a = run(ctx, "https://ptt.cc/1", "捷運又誤點了，好扯", title="", outlet="ptt")
+    b = run(ctx, "https://ptt.cc/2", "捷運又誤點了，好扯喔", title="", outlet="ptt")
+    c = run(ctx, "https://dcard.tw/3", "捷運又誤點了，好扯", title="", outlet="dcard")  # same text elsewhere
+    assert a is not None and b is not None and a != b
+    assert c == a  # the very same text on another site is the same story

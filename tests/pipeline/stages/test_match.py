@@ -66,3 +66,9 @@ def test_malformed_topic_query_names_key_and_position(settings: Settings) -> Non
     topics = [{"name": "ok", "query": "捷運"}, {"name": "bad", "query": "捷運 AND (故障 OR"}]
     with pytest.raises(ConfigError, match=r"topics\.1\.query: position 13: expected a term"):
         load_settings(None, {"topics": topics}, use_env=False)
+
+
+def test_a_taipei_district_that_contains_another_city_name(ctx: Context) -> None:
+    hits = routed(ctx, "新北投溫泉區週末湧入人潮 垃圾量暴增")
+    assert hits["agency:環保局"] == ["垃圾"]
+    assert routed(ctx, "新北市板橋區週末湧入人潮 垃圾量暴增") == {}

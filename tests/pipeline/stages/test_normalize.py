@@ -63,3 +63,9 @@ def test_mixed_scripts_emoji_and_a_megabyte_body(ctx: Context) -> None:
 def test_highlight_marks_the_original_spelling() -> None:
     snippets = highlight("昨天臺北捷運板南線發生故障", [fold("台北捷运")], width=4)
     assert snippets == ["昨天【臺北捷運】板南線發"]
+
+
+def test_a_broken_url_is_dropped_with_its_name(ctx: Context) -> None:
+    with pytest.raises(Drop) as exc:
+        normalize(Item(url="http://[::1/news", title="標題", text="內文", source="s"), ctx)
+    assert exc.value.reason == "bad-url" and "http://[::1/news" in exc.value.detail
