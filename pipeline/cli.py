@@ -175,7 +175,7 @@ def run(app: App) -> None:
 
     def on_items(items: list[Item]) -> None:
         counts = monitor_pass(app, items, notifiers, drain_seconds=0)
-        log.warning("pass: %s", summary_line(counts))
+        click.echo(f"{time.strftime('%Y-%m-%d %H:%M:%S')} pass: {summary_line(counts)}")
 
     def on_signal(signum: int, _frame: object) -> None:
         click.echo(f"\nnewsdesk: stopping ({signal.Signals(signum).name}); finishing the current item batch",
