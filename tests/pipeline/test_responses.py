@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -119,7 +120,7 @@ def test_cli_lifecycle_and_tally(cli_db: sessionmaker[Session], settings: Settin
     assert done.exit_code == 0, done.output
     missing = runner.invoke(main, ["responses", "dismiss", "999", "--reason", "x"])
     assert missing.exit_code == 2 and "response 999: no such response" in missing.output
-    today = datetime.now(UTC).date()
+    today = datetime.now(ZoneInfo("Asia/Taipei")).date()  # the office's day, not UTC's
     roc = f"{today.year - 1911}-{today.month:02d}-{today.day:02d}"
     t = runner.invoke(main, ["tally", "responses", "--from", "113-01-01", "--to", roc, "--by", "agency"])
     assert t.exit_code == 0, t.output
