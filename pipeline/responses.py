@@ -55,11 +55,22 @@ def track(item: Item, ctx: Context) -> Item:
     """Stage (after ``store``): a flagged story gets an open response routed to its first agency."""
     if item.flagged:
         take_lock(ctx.session)  # two `run` processes must not open two responses for one story
-        agency = item.agencies[0] if item.agencies else ctx.settings.office.name
+        agency = primary_agency(item) or ctx.settings.office.name
         row = open_response(ctx.session, ctx.settings, cluster_id=item.cluster_id, item_id=item.id,
                             agency=agency, priority=item.priority, now=item.published_at)
         ctx.incr("responses:opened" if row else "responses:existing")
     return item
+
+
+def primary_agency(item: Item) -> str | None:
+    """The agency that answers: a topic's agency first (a topic is a deliberate routing rule), then
+    the agency with the most distinct matched terms; ties keep the order of the matches."""
+    rank: dict[str, tuple[int, int, int]] = {}
+    for order, m in enumerate(item.matches):
+        for agency in m.agencies:
+            topic, terms, first = rank.get(agency, (0, 0, -order))
+            rank[agency] = (max(topic, int(m.kind == "topic")), terms + len(set(m.terms)), first)
+    return max(rank, key=lambda a: rank[a]) if rank else None
 
 
 def _get(session: Session, response_id: int) -> Response:

@@ -147,3 +147,19 @@ def test_tally_routed_counts_items_once_per_agency(cli_db: sessionmaker[Session]
     assert out.exit_code == 0, out.output
     assert out.output.splitlines() == ["agency\tmonth\titems", "捷運公司\t2024-01\t1", "捷運公司\t2024-02\t1",
                                        "捷運局\t2024-01\t1", "總計\t\t3"]
+
+
+def test_primary_agency_prefers_a_topic_then_the_most_terms() -> None:
+    from pipeline.items import Item, Match
+    from pipeline.responses import primary_agency
+
+    item = Item(url="https://x.tw/1", title="北捷號誌故障", text="", source="t")
+    item.matches = [Match("交通局", ["交通局"], ["號誌"]), Match("捷運公司", ["捷運公司"], ["北捷", "列車"]),
+                    Match("捷運事故", ["捷運局", "捷運公司"], ["捷運", "故障"], kind="topic")]
+    assert primary_agency(item) == "捷運公司"  # topic and the most terms
+    item.matches = item.matches[:2]
+    assert primary_agency(item) == "捷運公司"  # two terms beat one
+    item.matches = [Match("a", ["交通局"], ["號誌"]), Match("b", ["衛生局"], ["疫苗"])]
+    assert primary_agency(item) == "交通局"  # a tie keeps the first
+    item.matches = []
+    assert primary_agency(item) is None
