@@ -15,6 +15,8 @@ import click
 from pipeline.app import App
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from pipeline.responses import TallyRow
 
 _ROC = re.compile(r"^(\d{2,3})\s*(?:年|[-/.])\s*(\d{1,2})\s*(?:月|[-/.])\s*(\d{1,2})\s*日?$")
@@ -184,52 +186,51 @@ def dismiss_cmd(app: App, response_id: int, reason: str) -> None:
     _run(go)
 
 
+def _period_options(fn: Callable[..., None]) -> Callable[..., None]:
+    for option in reversed((
+        click.option("--from", "start", required=True, help="first day (YYYY-MM-DD or ROC 113-01-01)"),
+        click.option("--to", "end", required=True, help="last day, included"),
+        click.option("--by", "by", default="agency,month", show_default=True, help="agency, month or both"),
+    )):
+        fn = option(fn)
+    return fn
+
+
+def _tally(app: App, start: str, end: str, by: str, what: str,
+           count: Callable[[Session, datetime, datetime, list[str], str], Sequence[TallyRow]]) -> None:
+    """Count in the office's days [--from, --to] grouped by --by, and print the table."""
+    zone = app.settings.office.timezone
+    first, last = parse_day(start, "--from"), parse_day(end, "--to")
+    if last < first:
+        raise click.BadParameter(f"{end} is before {start}", param_hint="--to")
+    keys = [b.strip() for b in by.split(",") if b.strip()]
+
+    def go() -> None:
+        with app.session() as session:
+            rows = count(session, day_start(first, zone), day_start(last + timedelta(days=1), zone), keys, zone)
+        _table(keys, what, rows)
+
+    _run(go)
+
+
 @click.command("responses")
-@click.option("--from", "start", required=True, help="first day (YYYY-MM-DD or ROC 113-01-01)")
-@click.option("--to", "end", required=True, help="last day, included")
-@click.option("--by", "by", default="agency,month", show_default=True, help="agency, month or both")
+@_period_options
 @click.pass_obj
 def tally_responses(app: App, start: str, end: str, by: str) -> None:
     """Responses given in a period, by agency and month: --from 113-01-01 --to 113-06-30."""
     from pipeline.responses import tally
 
-    zone = app.settings.office.timezone
-    first, last = parse_day(start, "--from"), parse_day(end, "--to")
-    if last < first:
-        raise click.BadParameter(f"{end} is before {start}", param_hint="--to")
-    keys = [b.strip() for b in by.split(",") if b.strip()]
-
-    def go() -> None:
-        with app.session() as session:
-            rows = tally(session, day_start(first, zone), day_start(last + timedelta(days=1), zone),
-                         keys, zone)
-        _table(keys, "responses", rows)
-
-    _run(go)
+    _tally(app, start, end, by, "responses", tally)
 
 
 @click.command("routed")
-@click.option("--from", "start", required=True, help="first day (YYYY-MM-DD or ROC 113-01-01)")
-@click.option("--to", "end", required=True, help="last day, included")
-@click.option("--by", "by", default="agency,month", show_default=True, help="agency, month or both")
+@_period_options
 @click.pass_obj
 def tally_routed(app: App, start: str, end: str, by: str) -> None:
     """Items routed to each agency in a period, by agency and month (item time, local)."""
     from pipeline.responses import tally_routed as count
 
-    zone = app.settings.office.timezone
-    first, last = parse_day(start, "--from"), parse_day(end, "--to")
-    if last < first:
-        raise click.BadParameter(f"{end} is before {start}", param_hint="--to")
-    keys = [b.strip() for b in by.split(",") if b.strip()]
-
-    def go() -> None:
-        with app.session() as session:
-            rows = count(session, day_start(first, zone), day_start(last + timedelta(days=1), zone),
-                         keys, zone)
-        _table(keys, "items", rows)
-
-    _run(go)
+    _tally(app, start, end, by, "items", count)
 
 
 def _table(keys: list[str], what: str, rows: Sequence[TallyRow]) -> None:
