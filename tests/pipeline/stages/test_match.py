@@ -72,3 +72,9 @@ def test_a_taipei_district_that_contains_another_city_name(ctx: Context) -> None
     hits = routed(ctx, "新北投溫泉區週末湧入人潮 垃圾量暴增")
     assert hits["agency:環保局"] == ["垃圾"]
     assert routed(ctx, "新北市板橋區週末湧入人潮 垃圾量暴增") == {}
+
+
+def test_english_coverage_routes_with_the_default_watchlist(ctx: Context) -> None:
+    hits = routed(ctx, "Taipei MRT signal failure delays thousands of commuters",
+                  "Taipei Mayor Chiang Wan-an ordered an inspection of the Bannan Line.")
+    assert "agency:捷運公司" in hits and "official:蔣萬安" in hits
