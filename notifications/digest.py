@@ -92,7 +92,7 @@ def collect(session: Session, since: datetime, until: datetime, zone: str = "Asi
             line.mentions += 1
             if score and score.label == "negative":
                 line.negative += 1
-                line.top.append(Story(row.title, row.url, row.outlet or row.source, score.score))
+                line.top.append(Story(row.headline, row.url, row.outlet or row.source, score.score))
     previous: Counter[str] = Counter()
     for row in _items(session, since - (until - since), since):
         previous.update({m.agency for m in row.matches})

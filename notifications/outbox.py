@@ -112,7 +112,7 @@ def message_for(session: Session, alert: Alert) -> AlertMessage:
     score = row.scores[-1] if row.scores else None
     cluster = session.get(Cluster, row.cluster_id) if row.cluster_id else None
     return AlertMessage(
-        alert_id=alert.id, title=row.title or _excerpt(row.text), url=row.url, outlet=row.outlet or row.source,
+        alert_id=alert.id, title=row.headline, url=row.url, outlet=row.outlet or row.source,
         published_at=row.published_at, score=score.score if score else 0.0,
         label=score.label if score else "", model=score.model if score else "",
         agencies=sorted({m.agency for m in row.matches}),
@@ -120,12 +120,6 @@ def message_for(session: Session, alert: Alert) -> AlertMessage:
         cluster_id=row.cluster_id, idempotency_key=alert.idempotency_key,
         outlets_count=max(1, len(cluster.outlets or [])) if cluster else 1,
         reach=cluster.reach if cluster else 0)
-
-
-def _excerpt(text: str, limit: int = 80) -> str:
-    """A post has no headline: its first words stand in for one."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _parent(session: Session, alert: Alert) -> Alert | None:

@@ -50,7 +50,7 @@ def alerts_list(app: App, status: str | None, limit: int) -> None:
             click.echo("no alerts")
         for alert, item in rows:
             when = alert.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-            title = item.title if item is not None else alert.payload.get("title", "")
+            title = item.headline if item is not None else alert.payload.get("title", "")
             agencies = "、".join(sorted({m.agency for m in item.matches})) if item is not None else ""
             click.echo(f"{alert.id:>5} {when} {alert.status:<7} {alert.notifier}:{alert.channel} "
                        f"{title} [{agencies}]")

@@ -117,6 +117,14 @@ class ItemRow(Base):
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
+    @property
+    def headline(self) -> str:
+        """The title, or for a post (which has none) its first words: what lists and alerts show."""
+        if self.title:
+            return self.title
+        flat = " ".join((self.text or "").split())
+        return flat if len(flat) <= 80 else flat[:79] + "…"
+
     matches: Mapped[list[MatchRow]] = relationship(back_populates="item", cascade="all, delete-orphan")
     scores: Mapped[list[SentimentScore]] = relationship(back_populates="item", cascade="all, delete-orphan")
 

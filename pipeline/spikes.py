@@ -118,7 +118,7 @@ def _details(session: Session, spike: Spike, start: datetime, end: datetime) -> 
     stories: dict[object, ItemRow] = {}
     for it in ranked:
         stories.setdefault(it.cluster_id or f"item:{it.id}", it)
-    spike.top_items = [{"id": i.id, "title": i.title, "url": i.url, "outlet": i.outlet,
+    spike.top_items = [{"id": i.id, "title": i.headline, "url": i.url, "outlet": i.outlet,
                         "cluster_id": i.cluster_id} for i in list(stories.values())[:5]]
     mix: Counter[str] = Counter()
     for item_id in items:

@@ -104,7 +104,7 @@ def story_from_alert(session: Session, alert_id: int) -> tuple[dict[str, Any], I
     if item is None:
         raise DraftError(f"--from-alert {alert_id}: the alert's story is no longer stored")
     story = {
-        "title": item.title,
+        "title": item.headline,
         "outlet": item.outlet or item.source,
         "url": item.url,
         "published_at": (item.published_at or item.collected_at).isoformat(),
@@ -135,7 +135,7 @@ def draft(
         story, item = story_from_alert(session, from_alert)
         meta["story"] = story
         agency = agency or session.scalar(select(MatchRow.agency).where(MatchRow.item_id == item.id).limit(1))
-        title = title or f"有關「{item.title}」報導之說明"
+        title = title or f"有關「{item.headline}」報導之說明"
     agency = agency or settings.office.name
     if agency not in settings.agency_names():
         raise DraftError(f"agency {agency!r} is not one of the settings' [[agencies]]")

@@ -155,3 +155,10 @@ def test_locked_database_is_named_and_the_batch_is_kept_for_later(tmp_path: Path
     counts = process([_item()], settings, factory, batch=None, before=(), after=("pipeline.stages.store:store",))
     assert counts["stored"] == 1
     factory.kw["bind"].dispose()
+
+
+def test_a_post_without_title_is_shown_by_its_first_words() -> None:
+    post = ItemRow(title="", text="我們巷子的垃圾車已經三天沒來了，\n環保局可以管一下嗎？" * 5)
+    assert post.headline.startswith("我們巷子的垃圾車已經三天沒來了， 環保局")
+    assert len(post.headline) == 80 and post.headline.endswith("…")
+    assert ItemRow(title="標題", text="內文").headline == "標題"
