@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from press.publishers.base import PublishError
+from press.publishers.base import Outgoing, Progress, Published, PublishError, Validating
 from press.publishers.http import HttpResult, call, graph_error
 
 
@@ -54,3 +54,46 @@ class GraphClient:
             if attempt + 1 < polls:
                 time.sleep(interval)
         raise PublishError("retryable", "container-not-ready", f"container {container} still in progress")
+
+
+class ContainerPublisher(Validating):
+    """Instagram and Threads: create a container, store its id, poll it until ready, then publish.
+
+    The container id is stored (``progress``) before publishing, so a restart publishes that
+    container, or finds it already PUBLISHED, instead of making a second post. Subclasses name the
+    endpoints (``{user}/{create_path}``, ``{user}/{publish_path}``), the container's status field,
+    and the form that creates a container.
+    """
+
+    create_path: str
+    publish_path: str
+    status_field: str
+
+    def __init__(
+        self, base_url: str, version: str, user_id: str, token: str, polls: int = 10, interval: float = 3.0
+    ) -> None:
+        self.graph, self.user_id = GraphClient(base_url, version, token), user_id
+        self.polls, self.interval = polls, interval
+
+    def container_form(self, post: Outgoing) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def publish(self, post: Outgoing, progress: Progress) -> Published:
+        container = post.state.get("container_id")
+        if container:
+            body = self.graph.get(container, {"fields": self.status_field}, "container status")
+            if str(body.get(self.status_field)).upper() == "PUBLISHED":
+                return Published(str(post.state.get("media_id") or f"container:{container}"))
+        else:
+            form = self.container_form(post)
+            container = str(self.graph.post(f"{self.user_id}/{self.create_path}", form, "container")["id"])
+            progress({"container_id": container})
+        try:
+            self.graph.wait_until_ready(container, self.status_field, self.polls, self.interval)
+        except PublishError as exc:
+            if exc.code in ("container-expired", "container-error"):
+                progress({"container_id": None})
+            raise
+        body = self.graph.post(f"{self.user_id}/{self.publish_path}", {"creation_id": container}, "publish")
+        progress({"media_id": str(body["id"])})
+        return Published(str(body["id"]))

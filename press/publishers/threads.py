@@ -5,8 +5,10 @@ threads_publish`` with ``creation_id``. Text up to 500 characters, one topic tag
 
 from __future__ import annotations
 
-from press.publishers.base import Limits, Outgoing, Progress, Published, PublishError, Validating
-from press.publishers.meta import GraphClient
+from typing import Any
+
+from press.publishers.base import Limits, Outgoing
+from press.publishers.meta import ContainerPublisher
 
 LIMITS = Limits(
     text_max=500,
@@ -19,35 +21,14 @@ LIMITS = Limits(
 )
 
 
-class ThreadsPublisher(Validating):
+class ThreadsPublisher(ContainerPublisher):
     name = "threads"
     limits = LIMITS
     daily_limit: int | None = 250
+    create_path, publish_path, status_field = "threads", "threads_publish", "status"
 
-    def __init__(
-        self, base_url: str, version: str, user_id: str, token: str, polls: int = 10, interval: float = 3.0
-    ) -> None:
-        self.graph, self.user_id = GraphClient(base_url, version, token), user_id
-        self.polls, self.interval = polls, interval
-
-    def publish(self, post: Outgoing, progress: Progress) -> Published:
-        container = post.state.get("container_id")
-        if container:
-            body = self.graph.get(container, {"fields": "status"}, "container status")
-            if str(body.get("status")).upper() == "PUBLISHED":
-                return Published(str(post.state.get("media_id") or f"container:{container}"))
-        else:
-            form = {"media_type": "IMAGE" if post.media else "TEXT", "text": post.text}
-            if post.media:
-                form["image_url"] = post.media[0]["url"]
-            container = str(self.graph.post(f"{self.user_id}/threads", form, "container")["id"])
-            progress({"container_id": container})
-        try:
-            self.graph.wait_until_ready(container, "status", self.polls, self.interval)
-        except PublishError as exc:
-            if exc.code in ("container-expired", "container-error"):
-                progress({"container_id": None})
-            raise
-        body = self.graph.post(f"{self.user_id}/threads_publish", {"creation_id": container}, "publish")
-        progress({"media_id": str(body["id"])})
-        return Published(str(body["id"]))
+    def container_form(self, post: Outgoing) -> dict[str, Any]:
+        form = {"media_type": "IMAGE" if post.media else "TEXT", "text": post.text}
+        if post.media:
+            form["image_url"] = post.media[0]["url"]
+        return form
