@@ -24,8 +24,7 @@ def _local(value: object) -> str:
 def _deliver(app: App) -> None:
     policy = outbox.RetryPolicy.from_settings(app.settings)
     for notifier in notifiers_from_settings(app.settings):
-        with app.session() as session:
-            sent, failed = outbox.deliver_pending(session, notifier, limit=1000, policy=policy)
+        sent, failed = outbox.drain(app.sessions, notifier, policy=policy)
         click.echo(f"{notifier.name}: {sent} sent, {failed} failed")
 
 

@@ -21,11 +21,12 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from notifications.base import (
@@ -258,6 +259,26 @@ def requeue(session: Session, ids: list[int] | None = None) -> int:
         alert.status, alert.attempts, alert.next_attempt_at = "pending", 0, utcnow()
     session.flush()
     return len(rows)
+
+
+def drain(sessions: sessionmaker[Session], notifier: Notifier, *, policy: RetryPolicy | None = None,
+          seconds: float = 60.0, pause: float = 0.2) -> tuple[int, int]:
+    """Deliver until nothing is due or ``seconds`` pass, waiting out each channel's rate limit
+    (a single ``deliver_pending`` pass sends one message per channel that is ready).
+
+    Returns (sent, failed); raises :class:`NotifierUnavailable` like ``deliver_pending``.
+    """
+    deadline = time.monotonic() + seconds
+    sent = failed = 0
+    while True:
+        with sessions() as session:
+            s, f = deliver_pending(session, notifier, policy=policy)
+            due = session.scalar(select(func.count()).select_from(Alert).where(
+                Alert.notifier == notifier.name, Alert.status.in_(DUE), Alert.next_attempt_at <= utcnow()))
+        sent, failed = sent + s, failed + f
+        if not due or time.monotonic() >= deadline:
+            return sent, failed
+        time.sleep(pause)
 
 
 def run_worker(sessions: sessionmaker[Session], notifier: Notifier, stop: threading.Event, *,

@@ -103,30 +103,20 @@ def deliver(app: App, notifiers: list[Any], drain_seconds: float = 60.0) -> Coun
 
     A notifier that cannot send at all (a revoked token) keeps its alerts for a later run.
     """
-    from sqlalchemy import func, select
-
     from notifications.base import NotifierUnavailable
-    from notifications.outbox import DUE, deliver_pending
-    from pipeline.models import Alert, utcnow
+    from notifications.outbox import RetryPolicy, drain
 
     counts: Counter[str] = Counter()
-    deadline = time.monotonic() + drain_seconds
+    policy = RetryPolicy.from_settings(app.settings)
     for notifier in notifiers:
-        while True:
-            try:
-                with app.session() as session:
-                    sent, failed = deliver_pending(session, notifier)
-                    due = session.scalar(select(func.count()).select_from(Alert).where(
-                        Alert.notifier == notifier.name, Alert.status.in_(DUE), Alert.next_attempt_at <= utcnow()))
-            except NotifierUnavailable as exc:
-                log.error("%s cannot send (alerts kept for later): %s", notifier.name, exc)
-                counts["alerts-held"] += 1
-                break
-            counts["alerts-sent"] += sent
-            counts["alerts-failed"] += failed
-            if not due or time.monotonic() >= deadline:
-                break
-            time.sleep(0.2)  # the channel's rate limit (about one message a second) frees up
+        try:
+            sent, failed = drain(app.sessions, notifier, policy=policy, seconds=drain_seconds)
+        except NotifierUnavailable as exc:
+            log.error("%s cannot send (alerts kept for later): %s", notifier.name, exc)
+            counts["alerts-held"] += 1
+            continue
+        counts["alerts-sent"] += sent
+        counts["alerts-failed"] += failed
     return counts
 
 
@@ -187,10 +177,11 @@ def run(app: App) -> None:
     scheduler = Scheduler(app.settings, app.sessions, on_items)
     for name, interval, job in scheduled_jobs(app, notifiers):
         scheduler.add_job(name, interval, job)
-    from notifications.outbox import run_worker
+    from notifications.outbox import RetryPolicy, run_worker
 
-    workers = [threading.Thread(target=run_worker, args=(app.sessions, n, stop), name=f"outbox-{n.name}",
-                                daemon=True) for n in notifiers]
+    policy = RetryPolicy.from_settings(app.settings)  # the settings' max_attempts and back-off cap
+    workers = [threading.Thread(target=run_worker, args=(app.sessions, n, stop), kwargs={"policy": policy},
+                                name=f"outbox-{n.name}", daemon=True) for n in notifiers]
     for worker in workers:
         worker.start()
     click.echo(f"newsdesk: monitoring {sum(s.enabled for s in app.settings.sources)} sources into "
