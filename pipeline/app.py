@@ -33,6 +33,11 @@ class App:
             self._settings = load_settings(self.config, self.overrides or None)
         return self._settings
 
+    def override(self, overrides: dict[str, Any]) -> Settings:
+        """Replace the command-line overrides (the demo points newsdesk at its own site and database)."""
+        self.overrides, self._settings, self._factory = dict(overrides), None, None
+        return self.settings
+
     @property
     def sessions(self) -> sessionmaker[Session]:
         """The session factory; migrations are applied the first time the database is opened."""

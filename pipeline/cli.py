@@ -236,10 +236,8 @@ def demo(app: App, database: str) -> None:
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     started = time.monotonic()
     with serve() as site:
-        app.overrides = {"database_url": f"sqlite:///{db}", "sources": site.sources(),
-                         "crawl": {"allow_private_hosts": True, "download_delay": 0.0}}
-        app._settings = None
-        settings = app.settings
+        settings = app.override({"database_url": f"sqlite:///{db}", "sources": site.sources(),
+                                 "crawl": {"allow_private_hosts": True, "download_delay": 0.0}})
         scorer = get_scorer(settings.sentiment)
         click.echo(f"sample site: {site.base} ({len(site.sources())} feeds)")
         click.echo(f"sentiment model: {scorer.name} (version {scorer.version})")
