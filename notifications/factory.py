@@ -9,14 +9,15 @@ from pipeline.settings import Settings
 
 def notifiers_from_settings(settings: Settings) -> list[Notifier]:
     out: list[Notifier] = []
-    if settings.secret("SLACK_BOT_TOKEN") is not None:
-        from notifications.slack import SlackNotifier
+    for name in settings.notifier_names():
+        if name == "slack":
+            from notifications.slack import SlackNotifier
 
-        out.append(SlackNotifier.from_settings(settings))
-    if settings.notifications.email.host:
-        from notifications.email import EmailNotifier
+            out.append(SlackNotifier.from_settings(settings))
+        elif name == "email":
+            from notifications.email import EmailNotifier
 
-        out.append(EmailNotifier.from_settings(settings))
-    if not out and settings.notifications.console:
-        out.append(ConsoleNotifier())
+            out.append(EmailNotifier.from_settings(settings))
+        else:
+            out.append(ConsoleNotifier())
     return out

@@ -324,6 +324,13 @@ class Settings(_Model):
     def agency_names(self) -> list[str]:
         return [a.short for a in self.agencies]
 
+    def notifier_names(self) -> list[str]:
+        """Which notifiers alerts go to: Slack when its token is set, e-mail when an SMTP host is set,
+        else the console (when enabled). ``notifications.factory`` builds exactly these."""
+        names = [n for n, on in (("slack", self.secret("SLACK_BOT_TOKEN") is not None),
+                                 ("email", bool(self.notifications.email.host))) if on]
+        return names or (["console"] if self.notifications.console else [])
+
     def secret(self, name: str) -> SecretStr | None:
         """A secret from the environment, or None. Never log the value."""
         if name not in SECRET_ENV:

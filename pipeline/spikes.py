@@ -128,14 +128,6 @@ def _details(session: Session, spike: Spike, start: datetime, end: datetime) -> 
     spike.sentiment = dict(mix)
 
 
-def notifier_names(settings: Settings) -> list[str]:
-    """The notifiers alerts go to: console if enabled, Slack when its token is set."""
-    names = ["console"] if settings.notifications.console else []
-    if settings.secret("SLACK_BOT_TOKEN") is not None:
-        names.append("slack")
-    return names
-
-
 def channel_for(settings: Settings, spike: Spike) -> str:
     slack = settings.notifications.slack
     return slack.channels.get(spike.name) or slack.channels.get("spike") or slack.channel

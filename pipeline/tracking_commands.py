@@ -82,7 +82,7 @@ def dedupe_cmd(app: App, input_: TextIO, database: str | None) -> None:
 @click.pass_obj
 def spikes_cmd(app: App, at: str | None, dry_run: bool) -> None:
     """Compare the last hour per agency and topic with its baseline; write spike alerts."""
-    from pipeline.spikes import detect, notifier_names, write_alerts
+    from pipeline.spikes import detect, write_alerts
 
     now = datetime.fromisoformat(at) if at else None
     if now is not None and now.tzinfo is None:
@@ -93,7 +93,7 @@ def spikes_cmd(app: App, at: str | None, dry_run: bool) -> None:
             click.echo(f"{s.scope}:{s.name} [{s.kind}] {s.count} in window vs {s.expected:.2f} expected "
                        f"(p={s.p_value:.2g})")
         if not dry_run:
-            written = write_alerts(session, app.settings, found, notifier_names(app.settings))
+            written = write_alerts(session, app.settings, found, app.settings.notifier_names())
             click.echo(f"{written} spike alert(s) written")
 
 

@@ -42,3 +42,16 @@ def test_environment_overrides_file(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("DATABASE_URL", str(tmp_path / "env.db"))
     s = load_settings(cfg)
     assert s.database_url == f"sqlite:///{tmp_path / 'env.db'}"
+
+
+def test_notifier_names_match_what_the_factory_builds(monkeypatch: pytest.MonkeyPatch) -> None:
+    from notifications.factory import notifiers_from_settings
+
+    s = load_settings(None, use_env=False)
+    assert s.notifier_names() == ["console"] == [n.name for n in notifiers_from_settings(s)]
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    # spike alerts go only where a notifier will deliver them: no "console" beside Slack
+    assert s.notifier_names() == ["slack"] == [n.name for n in notifiers_from_settings(s)]
+    quiet = load_settings(None, {"notifications": {"console": False}}, use_env=False)
+    monkeypatch.delenv("SLACK_BOT_TOKEN")
+    assert quiet.notifier_names() == []
