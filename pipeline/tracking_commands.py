@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
@@ -13,23 +12,17 @@ from zoneinfo import ZoneInfo
 import click
 
 from pipeline.app import App
+from pipeline.roc import parse_date
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from pipeline.responses import TallyRow
 
-_ROC = re.compile(r"^(\d{2,3})\s*(?:年|[-/.])\s*(\d{1,2})\s*(?:月|[-/.])\s*(\d{1,2})\s*日?$")
-
-
 def parse_day(value: str, option: str) -> date:
     """``2024-01-31`` or an ROC date (``113-01-31``, ``113/1/31``, ``113年1月31日``)."""
-    value = value.strip()
-    m = _ROC.match(value)
     try:
-        if m and len(m.group(1)) <= 3 and int(m.group(1)) < 1911:
-            return date(int(m.group(1)) + 1911, int(m.group(2)), int(m.group(3)))
-        return date.fromisoformat(value)
+        return parse_date(value)
     except ValueError:
         raise click.BadParameter(f"{value!r}: expected YYYY-MM-DD or an ROC date like 113-01-31",
                                  param_hint=option) from None

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-ROC_OFFSET = 1911
+from pipeline.roc import ROC_OFFSET, parse_date
+
 TAIPEI = ZoneInfo("Asia/Taipei")
 WEEKDAYS = "一二三四五六日"
 
@@ -57,19 +58,6 @@ def roc_datetime(value: datetime, tz: str | ZoneInfo = TAIPEI) -> str:
     return f"{roc_date(value, tz)}{roc_weekday(value, tz)}{taipei_time(value, tz)}"
 
 
-_ROC_DATE = re.compile(r"^\s*(?:中華民國)?(\d{2,3})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})\s*日?\s*$")
-
-
-def parse_date(text: str) -> date:
-    """ISO ``2024-09-02`` or ROC ``113年9月2日`` / ``113/9/2``; the error names the text."""
-    text = text.strip()
-    m = _ROC_DATE.match(text)
-    try:
-        if m and len(m.group(1)) <= 3 and int(m.group(1)) < 1000:
-            return date(int(m.group(1)) + ROC_OFFSET, int(m.group(2)), int(m.group(3)))
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a date (use 2024-09-02 or 113年9月2日)") from None
 
 
 def parse_local_datetime(text: str, tz: str = "Asia/Taipei") -> datetime:
