@@ -6,6 +6,8 @@ import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from pipeline.roc import ROC_OFFSET
+
 TAIPEI = ZoneInfo("Asia/Taipei")
 
 _PATTERNS = [
@@ -53,7 +55,7 @@ def find_date(text: str | None, zone: ZoneInfo = TAIPEI) -> datetime | None:
 def _build(m: re.Match[str], zone: ZoneInfo) -> datetime | None:
     year = int(m.group("y"))
     if year < 1000:
-        year += 1911  # ROC calendar
+        year += ROC_OFFSET
     if not 1990 <= year <= 2100:
         return None
     hour = int(m.group("H") or 0)
