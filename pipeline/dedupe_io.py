@@ -93,7 +93,7 @@ def _one(item: Item, ctx: Context) -> Outcome:
     if not (item.title or "").strip() and not (item.text or "").strip():
         return Outcome(ident, None, duplicate=None, error="empty title and text")
     normalize(item, ctx)
-    take_lock(ctx.session)
+    take_lock(ctx.session, ctx.settings.dedupe.window_days)
     decision = assign(ctx.session, item, ctx)
     return Outcome(ident, decision.cluster_id, decision.duplicate)
 

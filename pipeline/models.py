@@ -284,10 +284,21 @@ class PublishAttempt(Base):
 class DedupeKey(Base):
     """An exact-duplicate claim: ``u:<canonical URL hash>`` or ``c:<outlet>:<content hash>``.
 
-    The primary key makes the claim atomic: of two writers with the same copy, one wins.
+    The primary key makes the claim atomic: of two writers with the same copy, one wins. New claims go
+    into :class:`RecentDedupeKey` and are merged in here in bulk; both are pruned to the dedupe window
+    (older items are still exact duplicates through ``items``), see :mod:`pipeline.stages.dedupe`.
     """
 
     __tablename__ = "dedupe_keys"
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RecentDedupeKey(Base):
+    """Claims made since the last merge: a small table, so new random keys touch few pages."""
+
+    __tablename__ = "dedupe_keys_recent"
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
     cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -306,18 +317,40 @@ class ClusterMember(Base):
 
 
 class LshBand(Base):
-    """One LSH band bucket of a member's MinHash signature; looked up by ``key``."""
+    """One LSH band bucket of a member's MinHash signature; looked up by ``key``.
+
+    ``day`` is the member's ``seen_at`` in days since 1970-01-01 (UTC), for pruning to the window.
+    """
 
     __tablename__ = "lsh_bands"
     __table_args__ = ({"sqlite_with_rowid": False},)
     key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     member_id: Mapped[int] = mapped_column(ForeignKey("cluster_members.id", ondelete="CASCADE"),
                                            primary_key=True, autoincrement=False)
+    day: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class RecentLshBand(Base):
+    """Bands written since the last merge into :class:`LshBand` (same columns, a small table)."""
+
+    __tablename__ = "lsh_bands_recent"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    member_id: Mapped[int] = mapped_column(ForeignKey("cluster_members.id", ondelete="CASCADE"),
+                                           primary_key=True, autoincrement=False)
+    day: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class DedupeLock(Base):
-    """One row; dedupe updates it first so that clustering decisions are taken one writer at a time."""
+    """One row; dedupe updates it first so that clustering decisions are taken one writer at a time.
+
+    It also keeps the merge state: members recorded since the last merge (``pending``), the newest
+    day seen (``clock_day``, the dedupe clock) and the day before which the big tables were pruned.
+    """
 
     __tablename__ = "dedupe_lock"
     id: Mapped[int] = mapped_column(primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
+    pending: Mapped[int] = mapped_column(Integer, server_default="0")
+    clock_day: Mapped[int] = mapped_column(Integer, server_default="0")
+    pruned_day: Mapped[int] = mapped_column(Integer, server_default="0")

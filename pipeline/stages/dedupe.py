@@ -13,6 +13,15 @@ copy is within ``window_days`` gives the cluster, otherwise a new cluster is cre
 almost the same as the one it matched (≥ 0.9) stores no bands of its own. Texts under ``MIN_CHARS``
 word characters have no signature: they join only exact copies.
 
+Flat cost as the store grows: new exact keys and band rows go into two small tables
+(``dedupe_keys_recent``, ``lsh_bands_recent``), and every ``MERGE_EVERY`` recorded items they are
+merged in key order into the big ones (``dedupe_keys``, ``lsh_bands``) in one statement each. Random
+keys written one by one into a big B-tree dirty one page each; sorted in bulk, many share a page. The
+big tables hold only the window: rows older than the dedupe clock (the newest day seen, never past
+tomorrow) minus ``window_days`` + 1 day can never give a candidate or a claim inside the window, so a
+merge drops them (at most every ``PRUNE_STEP_DAYS``). Older exact duplicates are still caught by the
+stored items (``items.canonical_url``, ``items.content_hash``). Lookups read both tables.
+
 Concurrency: every decision starts by updating the single ``dedupe_lock`` row, which makes the
 transaction a writer before it reads (SQLite's write lock, a row lock elsewhere); a second process
 waits until the first commits, then sees its clusters. Clusters are never duplicated by a race.
@@ -22,9 +31,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import JSON, Connection, and_, bindparam, func, insert, or_, select, union_all, update
+from sqlalchemy import JSON, Connection, and_, bindparam, delete, func, insert, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from pipeline import minhash
@@ -36,6 +45,8 @@ from pipeline.models import (
     DedupeLock,
     ItemRow,
     LshBand,
+    RecentDedupeKey,
+    RecentLshBand,
     UTCDateTime,
     utcnow,
 )
@@ -47,6 +58,9 @@ NOVEL_BELOW = 0.9  # a member this similar to its match adds no new wording: sto
 MAX_CANDIDATES = 30
 PER_KEY = 50
 MIN_CHARS = 16  # fewer word characters than this: too little text to call two items one story
+MERGE_EVERY = 20_000  # recorded items between merges of the recent tables into the big ones
+PRUNE_STEP_DAYS = 2  # prune the big tables when the cutoff has moved this many days
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -72,18 +86,21 @@ def copy_key(content_hash: str) -> str:
 
 # Statements are built once (bound parameters), so an item costs a few executions and no compiling.
 _LOCK = update(DedupeLock).where(DedupeLock.id == 1).values(n=DedupeLock.n + 1)
-_CLAIMS = select(DedupeKey.key, DedupeKey.cluster_id, DedupeKey.created_at).where(
-    DedupeKey.key.in_([bindparam("ukey"), bindparam("ckey"), bindparam("hkey")]))
+_CLAIMS = union_all(*[
+    select(t.key, t.cluster_id, t.created_at).where(t.key.in_([bindparam("ukey"), bindparam("ckey"),
+                                                                bindparam("hkey")]))
+    for t in (DedupeKey, RecentDedupeKey)])
 _STORED = select(ItemRow.canonical_url, ItemRow.cluster_id).where(or_(
     ItemRow.canonical_url == bindparam("url"),
     and_(ItemRow.content_hash == bindparam("chash"), ItemRow.outlet == bindparam("outlet")))).limit(1)
-# Per band key only the newest PER_KEY members are looked at (an index range scan each), so a bucket
-# that boilerplate made crowded costs the same as any other: the cost per item stays flat.
+# Per band key only the newest PER_KEY members of each table are looked at (an index range scan each),
+# so a bucket that boilerplate made crowded costs the same as any other: the cost per item stays flat.
+_BAND_TABLES: tuple[type[LshBand] | type[RecentLshBand], ...] = (LshBand, RecentLshBand)
 _BUCKETS = union_all(*[
     select(sub.c.member_id) for sub in (
-        select(LshBand.member_id).where(LshBand.key == bindparam(f"k{i}"))
-        .order_by(LshBand.member_id.desc()).limit(PER_KEY).subquery(f"b{i}")
-        for i in range(minhash.BANDS))]).subquery("buckets")
+        select(t.member_id).where(t.key == bindparam(f"k{i}"))
+        .order_by(t.member_id.desc()).limit(PER_KEY).subquery(f"b{i}{j}")
+        for i in range(minhash.BANDS) for j, t in enumerate(_BAND_TABLES))]).subquery("buckets")
 _CANDIDATES = (
     select(ClusterMember.cluster_id, ClusterMember.signature)
     .join(_BUCKETS, _BUCKETS.c.member_id == ClusterMember.id)
@@ -94,18 +111,68 @@ _JOIN = update(Cluster).where(Cluster.id == bindparam("cid")).values(
     item_count=Cluster.item_count + 1, reach=Cluster.reach + bindparam("reach"), updated_at=bindparam("now"),
     outlets=bindparam("outlets", type_=JSON()))
 _NEW = insert(Cluster).returning(Cluster.id)
-_KEY = insert(DedupeKey)
+_KEY = insert(RecentDedupeKey)
 _MEMBER = insert(ClusterMember).returning(ClusterMember.id)
-_BAND = insert(LshBand)
+_BAND = insert(RecentLshBand)
+_PENDING = update(DedupeLock).where(DedupeLock.id == 1).values(pending=DedupeLock.pending + 1)
+_STATE = select(DedupeLock.pending, DedupeLock.clock_day, DedupeLock.pruned_day).where(DedupeLock.id == 1)
 
 
-def take_lock(session: Session) -> None:
-    """Become the only writer deciding clusters until this transaction ends (once per transaction)."""
+def day_number(when: datetime) -> int:
+    """Days since 1970-01-01 UTC (the ``day`` of a band row)."""
+    return (when - EPOCH).days
+
+
+def take_lock(session: Session, window_days: float | None = None) -> None:
+    """Become the only writer deciding clusters until this transaction ends (once per transaction).
+
+    Dedupe passes its ``window_days``: then, once ``MERGE_EVERY`` items wait in the recent tables, this
+    transaction merges them first (:func:`merge`).
+    """
     tx = session.get_transaction()
     if tx is not None and session.info.get("dedupe_lock") is tx:
         return
-    session.connection().execute(_LOCK)
+    conn = session.connection()
+    conn.execute(_LOCK)
     session.info["dedupe_lock"] = session.get_transaction()
+    if window_days is not None:
+        state = conn.execute(_STATE).one()
+        if state.pending >= MERGE_EVERY:
+            merge(conn, window_days, state.clock_day, state.pruned_day)
+
+
+def merge(conn: Connection, window_days: float, clock_day: int = 0, pruned_day: int = 0) -> int:
+    """Move the recent rows into the big tables in key order, dropping rows outside the window.
+
+    The clock is the newest day among the recent rows (never past tomorrow, never backwards); rows
+    older than ``clock - window_days - 1`` are dropped, and the big tables pruned when that cutoff
+    has moved ``PRUNE_STEP_DAYS`` since the last prune. Returns the cutoff day. Call with the lock held.
+    """
+    newest = conn.scalar(select(func.max(RecentLshBand.day)))
+    newest_key = conn.scalar(select(func.max(RecentDedupeKey.created_at)))
+    tomorrow = day_number(utcnow()) + 1
+    for day in (newest, day_number(newest_key) if newest_key is not None else None):
+        if day is not None:
+            clock_day = max(clock_day, min(day, tomorrow))
+    cutoff = clock_day - int(window_days) - 2  # whole days: a member seen at clock - window stays
+    since = EPOCH + timedelta(days=cutoff)
+    conn.execute(insert(LshBand).from_select(
+        ["key", "member_id", "day"],
+        select(RecentLshBand.key, RecentLshBand.member_id, RecentLshBand.day)
+        .where(RecentLshBand.day >= cutoff).order_by(RecentLshBand.key, RecentLshBand.member_id)))
+    conn.execute(delete(RecentLshBand))
+    conn.execute(insert(DedupeKey).from_select(
+        ["key", "cluster_id", "created_at"],
+        select(RecentDedupeKey.key, RecentDedupeKey.cluster_id, RecentDedupeKey.created_at)
+        .where(RecentDedupeKey.created_at >= since).order_by(RecentDedupeKey.key)))
+    conn.execute(delete(RecentDedupeKey))
+    if cutoff >= pruned_day + PRUNE_STEP_DAYS:
+        conn.execute(delete(LshBand).where(LshBand.day < cutoff))
+        conn.execute(delete(DedupeKey).where(DedupeKey.created_at < since))
+        pruned_day = cutoff
+    conn.execute(update(DedupeLock).where(DedupeLock.id == 1).values(
+        pending=0, clock_day=clock_day, pruned_day=pruned_day))
+    return cutoff
 
 
 Claims = dict[str, tuple[int | None, datetime]]
@@ -213,14 +280,16 @@ def _record(conn: Connection, item: Item, cluster_id: int, sig: minhash.U32 | No
                                        "signature": minhash.to_bytes(sig) if sig is not None else None}
                              ).scalar_one()
     if sig is not None:
-        conn.execute(_BAND, [{"key": k, "member_id": member_id} for k in keys])
+        day = day_number(when)
+        conn.execute(_BAND, [{"key": k, "member_id": member_id, "day": day} for k in keys])
+    conn.execute(_PENDING)
 
 
 def dedupe(item: Item, ctx: Context) -> Item:
     """Drop exact copies; set ``item.cluster_id`` (new or existing story) and ``meta['cluster']``."""
     if item.canonical_url is None or item.content_hash is None:
         raise Drop("not-normalized", "run normalize before dedupe")
-    take_lock(ctx.session)
+    take_lock(ctx.session, ctx.settings.dedupe.window_days)
     decision = assign(ctx.session, item, ctx)
     if decision.duplicate:
         ctx.incr(f"dedupe:{decision.duplicate}")

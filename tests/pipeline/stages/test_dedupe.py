@@ -79,3 +79,68 @@ def test_very_short_posts_do_not_cluster_by_resemblance(ctx: Context) -> None:
     c = run(ctx, "https://dcard.tw/3", "捷運又誤點了，好扯", title="", outlet="dcard")  # same text elsewhere
     assert a is not None and b is not None and a != b
     assert c == a  # the very same text on another site is the same story
+
+
+def _rows(session: Session, model: type) -> int:
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_merged_keys_and_bands_still_find_copies_and_old_ones_are_pruned(
+        ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from pipeline.models import DedupeKey, DedupeLock, LshBand, RecentDedupeKey, RecentLshBand
+    from pipeline.stages import dedupe as stage
+
+    monkeypatch.setattr(stage, "MERGE_EVERY", 2)
+    day0 = datetime(2024, 5, 1, 2, 0, tzinfo=UTC)
+
+    def one(url: str, text: str, when: datetime, outlet: str = "cna") -> int | None:
+        item = run_item(make_item(url, text, outlet=outlet, published_at=when), STAGES, ctx)
+        ctx.session.commit()  # each item its own transaction: take_lock checks for a merge each time
+        return item.cluster_id if item else None
+
+    first = one("https://www.cna.com.tw/news/a1", WIRE, day0)
+    one("https://www.cna.com.tw/news/b", OTHER, day0)
+    assert _rows(ctx.session, LshBand) == 0 and _rows(ctx.session, RecentLshBand) > 0
+    # the third transaction merges first; the edited copy is then found in the big table
+    edited = one("https://udn.com/news/1", "【獨家】通勤族怒了！" + WIRE, day0 + timedelta(days=1), "udn")
+    assert edited == first
+    assert _rows(ctx.session, LshBand) > 0
+    assert _rows(ctx.session, DedupeKey) == 6  # u:, c: and h: of both first items, merged
+    assert one("https://m.cna.com.tw/news/a1/", "另一段內文" * 10, day0 + timedelta(days=1)) is None  # URL claim
+    assert ctx.counts["dropped:duplicate-url"] == 1
+
+    # a month later: the next merge moves the clock and prunes what no item can match any more
+    late = day0 + timedelta(days=30)
+    one("https://www.cna.com.tw/news/c", SAME_TOPIC, late)
+    one("https://www.cna.com.tw/news/d", OTHER.replace("30處", "40處") + "再補充說明。", late)
+    lock = ctx.session.get(DedupeLock, 1)
+    assert lock is not None and lock.pending == 1  # merged before the last item, which waits in recent
+    cutoff = stage.day_number(late) - 14 - 2
+    assert lock.clock_day == stage.day_number(late) and lock.pruned_day == cutoff
+    days = ctx.session.scalars(select(LshBand.day)).all()
+    assert days and min(days) >= cutoff
+    assert ctx.session.scalar(select(func.min(DedupeKey.created_at))) >= stage.EPOCH + timedelta(days=cutoff)
+    assert _rows(ctx.session, RecentDedupeKey) == 3  # the last item's u:, c: and h:
+
+
+def test_a_date_far_in_the_future_does_not_wipe_the_index(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime
+
+    from pipeline.models import DedupeLock, LshBand
+    from pipeline.models import utcnow as now
+    from pipeline.stages import dedupe as stage
+
+    monkeypatch.setattr(stage, "MERGE_EVERY", 1)
+    today = now()
+    run_item(make_item("https://a.tw/1", WIRE, published_at=today), STAGES, ctx)
+    ctx.session.commit()
+    run_item(make_item("https://b.tw/1", OTHER, published_at=datetime(2099, 1, 1, tzinfo=UTC)), STAGES, ctx)
+    ctx.session.commit()
+    again = run_item(make_item("https://c.tw/1", "【快訊】" + WIRE, outlet="ltn", published_at=today), STAGES, ctx)
+    ctx.session.commit()
+    lock = ctx.session.get(DedupeLock, 1)
+    assert lock is not None and lock.clock_day <= stage.day_number(today) + 1  # the clock stops at tomorrow
+    assert _rows(ctx.session, LshBand) > 0
+    assert again is not None and again.meta["cluster"]["new"] is False
