@@ -162,3 +162,36 @@ def test_a_post_without_title_is_shown_by_its_first_words() -> None:
     assert post.headline.startswith("我們巷子的垃圾車已經三天沒來了， 環保局")
     assert len(post.headline) == 80 and post.headline.endswith("…")
     assert ItemRow(title="標題", text="內文").headline == "標題"
+
+
+def test_dedupe_merges_and_prunes_its_recent_tables_on_both_backends(
+        factory: sessionmaker[Session], settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.models import DedupeKey, LshBand, RecentLshBand
+    from pipeline.stages import dedupe as stage
+    from pipeline.stages import run_item
+    from pipeline.stages.normalize import normalize
+
+    monkeypatch.setattr(stage, "MERGE_EVERY", 1)
+    wire = ("臺北捷運板南線今天上午7時許因號誌系統異常，南港展覽館至頂埔間列車延誤約20分鐘，大批通勤族受影響。"
+            "北捷表示，工程人員緊急搶修後於8時10分恢復正常營運，將全面檢查號誌設備並向旅客致歉。")
+    day0 = datetime(2024, 9, 2, 1, 0, tzinfo=UTC)
+    clusters = []
+    for url, text, when in [("https://a.tw/1", wire, day0),
+                            ("https://b.tw/1", "【快訊】" + wire, day0 + timedelta(hours=3)),  # merged, then found
+                            ("https://c.tw/1", wire + "（更新）", day0 + timedelta(days=40)),
+                            ("https://d.tw/1", "市府今天公布明年度預算案，社會福利支出增加一成，教育經費持平。" * 2,
+                             day0 + timedelta(days=40))]:  # the merge before it moves the clock and prunes
+        with factory() as session:
+            item = run_item(Item(url=url, title="捷運延誤", text=text, source="cna", outlet="cna", published_at=when),
+                            [normalize, stage.dedupe], Context(settings, session))
+            session.commit()
+            assert item is not None
+            clusters.append(item.cluster_id)
+    assert clusters[1] == clusters[0] and clusters[2] != clusters[0] and clusters[3] != clusters[2]
+    with factory() as session:
+        cutoff = stage.day_number(day0 + timedelta(days=40)) - 16
+        days = session.scalars(sa.select(LshBand.day)).all()
+        assert days and min(days) == cutoff + 16  # day0's rows pruned, the third item's merged
+        assert session.scalar(sa.select(sa.func.count()).select_from(RecentLshBand)) > 0  # the last item's
+        oldest = session.scalar(sa.select(sa.func.min(DedupeKey.created_at)))
+        assert oldest is None or oldest >= stage.EPOCH + timedelta(days=cutoff)
