@@ -281,7 +281,13 @@ class PublishAttempt(Base):
 # --- dedupe (pipeline/stages/dedupe.py): exact keys, MinHash signatures and LSH bands ----------------
 
 
-class DedupeKey(Base):
+class _KeyColumns:
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DedupeKey(_KeyColumns, Base):
     """An exact-duplicate claim: ``u:<canonical URL hash>`` or ``c:<outlet>:<content hash>``.
 
     The primary key makes the claim atomic: of two writers with the same copy, one wins. New claims go
@@ -290,18 +296,12 @@ class DedupeKey(Base):
     """
 
     __tablename__ = "dedupe_keys"
-    key: Mapped[str] = mapped_column(String(120), primary_key=True)
-    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class RecentDedupeKey(Base):
+class RecentDedupeKey(_KeyColumns, Base):
     """Claims made since the last merge: a small table, so new random keys touch few pages."""
 
     __tablename__ = "dedupe_keys_recent"
-    key: Mapped[str] = mapped_column(String(120), primary_key=True)
-    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ClusterMember(Base):
@@ -316,7 +316,14 @@ class ClusterMember(Base):
     signature: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
-class LshBand(Base):
+class _BandColumns:
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    member_id: Mapped[int] = mapped_column(ForeignKey("cluster_members.id", ondelete="CASCADE"),
+                                           primary_key=True, autoincrement=False)
+    day: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class LshBand(_BandColumns, Base):
     """One LSH band bucket of a member's MinHash signature; looked up by ``key``.
 
     ``day`` is the member's ``seen_at`` in days since 1970-01-01 (UTC), for pruning to the window.
@@ -324,21 +331,13 @@ class LshBand(Base):
 
     __tablename__ = "lsh_bands"
     __table_args__ = ({"sqlite_with_rowid": False},)
-    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    member_id: Mapped[int] = mapped_column(ForeignKey("cluster_members.id", ondelete="CASCADE"),
-                                           primary_key=True, autoincrement=False)
-    day: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
-class RecentLshBand(Base):
+class RecentLshBand(_BandColumns, Base):
     """Bands written since the last merge into :class:`LshBand` (same columns, a small table)."""
 
     __tablename__ = "lsh_bands_recent"
     __table_args__ = ({"sqlite_with_rowid": False},)
-    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    member_id: Mapped[int] = mapped_column(ForeignKey("cluster_members.id", ondelete="CASCADE"),
-                                           primary_key=True, autoincrement=False)
-    day: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class DedupeLock(Base):
