@@ -16,11 +16,13 @@ word characters have no signature: they join only exact copies.
 Flat cost as the store grows: new exact keys and band rows go into two small tables
 (``dedupe_keys_recent``, ``lsh_bands_recent``), and every ``MERGE_EVERY`` recorded items they are
 merged in key order into the big ones (``dedupe_keys``, ``lsh_bands``) in one statement each. Random
-keys written one by one into a big B-tree dirty one page each; sorted in bulk, many share a page. The
-big tables hold only the window: rows older than the dedupe clock (the newest day seen, never past
-tomorrow) minus ``window_days`` + 1 day can never give a candidate or a claim inside the window, so a
-merge drops them (at most every ``PRUNE_STEP_DAYS``). Older exact duplicates are still caught by the
-stored items (``items.canonical_url``, ``items.content_hash``). Lookups read both tables.
+keys written one by one into a big B-tree dirty one page each; sorted in bulk, many share a page.
+The big tables hold only the window. The dedupe clock is the median day of the items merged (a few
+undated items, stamped with today, in an import of older news do not move it), never past tomorrow
+and never backwards; rows older than the clock minus ``window_days`` + 2 days can give no
+candidate or claim to an item inside the window, so a merge drops them (the big tables at most
+every ``PRUNE_STEP_DAYS``). Older exact duplicates are still caught by the stored items
+(``items.canonical_url``, ``items.content_hash``). Lookups read both tables.
 
 Concurrency: every decision starts by updating the single ``dedupe_lock`` row, which makes the
 transaction a writer before it reads (SQLite's write lock, a row lock elsewhere); a second process
@@ -144,16 +146,17 @@ def take_lock(session: Session, window_days: float | None = None) -> None:
 def merge(conn: Connection, window_days: float, clock_day: int = 0, pruned_day: int = 0) -> int:
     """Move the recent rows into the big tables in key order, dropping rows outside the window.
 
-    The clock is the newest day among the recent rows (never past tomorrow, never backwards); rows
-    older than ``clock - window_days - 1`` are dropped, and the big tables pruned when that cutoff
-    has moved ``PRUNE_STEP_DAYS`` since the last prune. Returns the cutoff day. Call with the lock held.
+    The clock is the median day of the recent items (a few undated items, stamped with today, in an
+    import of last year's news do not move it; never past tomorrow, never backwards); rows older
+    than ``clock - window_days - 2`` days are dropped, and the big tables pruned when that cutoff has
+    moved ``PRUNE_STEP_DAYS`` since the last prune. Returns the cutoff day. Call with the lock held.
     """
-    newest = conn.scalar(select(func.max(RecentLshBand.day)))
-    newest_key = conn.scalar(select(func.max(RecentDedupeKey.created_at)))
-    tomorrow = day_number(utcnow()) + 1
-    for day in (newest, day_number(newest_key) if newest_key is not None else None):
-        if day is not None:
-            clock_day = max(clock_day, min(day, tomorrow))
+    n = conn.scalar(select(func.count()).select_from(RecentDedupeKey)) or 0
+    if n:
+        median = conn.scalar(select(RecentDedupeKey.created_at).order_by(RecentDedupeKey.created_at)
+                             .offset(n // 2).limit(1))
+        assert median is not None
+        clock_day = max(clock_day, min(day_number(median), day_number(utcnow()) + 1))
     cutoff = clock_day - int(window_days) - 2  # whole days: a member seen at clock - window stays
     since = EPOCH + timedelta(days=cutoff)
     conn.execute(insert(LshBand).from_select(

@@ -144,3 +144,25 @@ def test_a_date_far_in_the_future_does_not_wipe_the_index(ctx: Context, monkeypa
     assert lock is not None and lock.clock_day <= stage.day_number(today) + 1  # the clock stops at tomorrow
     assert _rows(ctx.session, LshBand) > 0
     assert again is not None and again.meta["cluster"]["new"] is False
+
+
+def test_undated_items_in_an_import_of_old_news_do_not_prune_it(ctx: Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from pipeline.models import DedupeLock
+    from pipeline.stages import dedupe as stage
+
+    monkeypatch.setattr(stage, "MERGE_EVERY", 3)
+    day0 = datetime(2024, 5, 1, 2, 0, tzinfo=UTC)
+    filler = "高雄市政府今天舉辦港灣音樂節記者會，邀請多組樂團演出，並規劃接駁車與周邊交通管制措施。"
+    items = [make_item("https://a.tw/1", WIRE, published_at=day0),
+             make_item("https://a.tw/2", OTHER, published_at=None),  # undated: stamped with today
+             make_item("https://a.tw/3", filler, published_at=day0),
+             make_item("https://b.tw/1", "【更新】" + WIRE, outlet="ltn", published_at=day0 + timedelta(hours=5))]
+    done = []
+    for item in items:  # one transaction each: the fourth merges the first three first
+        done.append(run_item(item, STAGES, ctx))
+        ctx.session.commit()
+    assert done[3] is not None and done[0] is not None and done[3].cluster_id == done[0].cluster_id
+    lock = ctx.session.get(DedupeLock, 1)
+    assert lock is not None and lock.clock_day == stage.day_number(day0)
