@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 from pipeline.db import open_database  # noqa: E402
 from pipeline.dedupe_io import cluster_lines  # noqa: E402
 from pipeline.settings import load_settings  # noqa: E402
+from pipeline.stages import dedupe as dedupe_stage  # noqa: E402
 from pipeline.textnorm import fold  # noqa: E402
 
 DEFAULT = ROOT.parent / "shared" / "data" / "press" / "tainan-releases-2024.jsonl.gz"
@@ -106,9 +107,7 @@ def main() -> None:
     ap.add_argument("--merge-every", type=int, help="items between dedupe merges (default: dedupe's own)")
     args = ap.parse_args()
     if args.merge_every:
-        from pipeline.stages import dedupe as stage
-
-        stage.MERGE_EVERY = args.merge_every
+        dedupe_stage.MERGE_EVERY = args.merge_every
     rows = load(args.path)
     gold = gold_pairs(rows)
     labelled = {x for p in gold for x in p}
@@ -131,10 +130,8 @@ def main() -> None:
     recall = tp / len(gold) if gold else 1.0
     print(f"file {args.path.name}: {len(rows)} releases, {len(set(c for c in clusters if c))} clusters, "
           f"{elapsed:.1f}s ({len(rows) / elapsed:.0f} items/s)")
-    from pipeline.stages.dedupe import MERGE_EVERY
-
     print(f"settings: threshold={settings.dedupe.threshold} shingle={settings.dedupe.shingle} "
-          f"merge every {MERGE_EVERY:,} items")
+          f"merge every {dedupe_stage.MERGE_EVERY:,} items")
     print(f"gold: {len(gold)} pairs over {len(labelled)} labelled items")
     print(f"predicted pairs among labelled items: {len(pred)}, true positives {tp}")
     print(f"pairwise precision {precision:.4f}  recall {recall:.4f}")

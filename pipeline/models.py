@@ -343,8 +343,9 @@ class RecentLshBand(_BandColumns, Base):
 class DedupeLock(Base):
     """One row; dedupe updates it first so that clustering decisions are taken one writer at a time.
 
-    It also keeps the merge state: members recorded since the last merge (``pending``), the newest
-    day seen (``clock_day``, the dedupe clock) and the day before which the big tables were pruned.
+    It also keeps the merge state: items recorded since the last merge (``pending``), the dedupe
+    clock (``clock_day``: the median day of the items last merged, never moving backwards) and the
+    day before which the big tables were last pruned (``pruned_day``).
     """
 
     __tablename__ = "dedupe_lock"
