@@ -1,15 +1,22 @@
-"""The comparison baseline: character 1-3-gram TF-IDF + logistic regression (torch, L-BFGS).
+"""Character 1-3-gram TF-IDF + logistic regression (torch, L-BFGS, sparse).
 
-Not used for scoring; ``newsdesk sentiment eval --cv`` reports it beside the model.
+Two uses: the comparison baseline (``newsdesk sentiment eval --baseline-cv``), and the lexical half
+of the shipped model, whose score is averaged with the transformer's (``lexical.json`` in the model
+folder; see :mod:`pipeline.sentiment.hf` and MODEL.md). Needs only numpy and torch.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+KIND = "char-ngram-logreg"
 
 
 def ngrams(text: str, n_max: int = 3) -> list[str]:
@@ -26,16 +33,28 @@ class CharNgramLogReg:
         self.weights = np.zeros(0, dtype=np.float32)
         self.bias = 0.0
 
-    def _matrix(self, texts: Sequence[str]) -> np.ndarray:
-        x = np.zeros((len(texts), len(self.index)), dtype=np.float32)
+    def _rows(self, texts: Sequence[str]) -> tuple[list[int], list[int], list[float]]:
+        """Sparse (row, column, value) of the L2-normalised sublinear TF-IDF matrix."""
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[float] = []
         for row, text in enumerate(texts):
-            for gram, count in Counter(ngrams(text)).items():
-                col = self.index.get(gram)
-                if col is not None:
-                    x[row, col] = 1.0 + math.log(count)
-        x *= self.idf
-        norms = np.linalg.norm(x, axis=1, keepdims=True)
-        return x / np.maximum(norms, 1e-9)
+            found = [(self.index[g], (1.0 + math.log(n)) * float(self.idf[self.index[g]]))
+                     for g, n in Counter(ngrams(text)).items() if g in self.index]
+            norm = math.sqrt(sum(v * v for _, v in found)) or 1.0
+            for col, v in found:
+                rows.append(row)
+                cols.append(col)
+                vals.append(v / norm)
+        return rows, cols, vals
+
+    def _matrix(self, texts: Sequence[str]) -> Any:
+        import torch
+
+        rows, cols, vals = self._rows(texts)
+        indices = torch.tensor([rows, cols], dtype=torch.long).reshape(2, len(rows))
+        return torch.sparse_coo_tensor(indices, torch.tensor(vals, dtype=torch.float32),
+                                       (len(texts), len(self.index)), check_invariants=False).coalesce()
 
     def fit(self, texts: Sequence[str], labels: Sequence[int]) -> CharNgramLogReg:
         import torch
@@ -44,15 +63,16 @@ class CharNgramLogReg:
         grams = sorted(g for g, n in df.items() if n >= self.min_df)
         self.index = {g: i for i, g in enumerate(grams)}
         self.idf = np.array([math.log((1 + len(texts)) / (1 + df[g])) + 1 for g in grams], dtype=np.float32)
-        x = torch.from_numpy(self._matrix(texts))
-        y = torch.tensor(labels, dtype=torch.float32)
-        w = torch.zeros(x.shape[1], requires_grad=True)
+        x = self._matrix(texts)
+        y = torch.tensor(list(labels), dtype=torch.float32)
+        w = torch.zeros(len(grams), requires_grad=True)
         b = torch.zeros((), requires_grad=True)
         opt = torch.optim.LBFGS([w, b], max_iter=200, line_search_fn="strong_wolfe")
 
         def closure() -> torch.Tensor:
             opt.zero_grad()
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(x @ w + b, y, reduction="sum")
+            z = torch.sparse.mm(x, w.unsqueeze(1)).squeeze(1) + b
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y, reduction="sum")
             loss = loss + 0.5 / self.c * (w * w).sum()
             loss.backward()
             return loss
@@ -62,7 +82,42 @@ class CharNgramLogReg:
         self.bias = float(b.detach())
         return self
 
+    def logit(self, texts: Sequence[str]) -> np.ndarray:
+        z = np.full(len(texts), self.bias, dtype=np.float64)
+        rows, cols, vals = self._rows(texts)
+        if rows:
+            np.add.at(z, np.asarray(rows), self.weights[np.asarray(cols)] * np.asarray(vals))
+        return z
+
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         """P(negative) for each text."""
-        z = self._matrix(texts) @ self.weights + self.bias
-        return np.asarray(1.0 / (1.0 + np.exp(-z)))
+        return np.asarray(1.0 / (1.0 + np.exp(-self.logit(texts))))
+
+    def to_dict(self) -> dict[str, Any]:
+        grams = sorted(self.index, key=self.index.__getitem__)
+        return {"kind": KIND, "n_max": 3, "c": self.c, "min_df": self.min_df, "bias": self.bias,
+                "grams": grams, "idf": [round(float(v), 6) for v in self.idf],
+                "weights": [round(float(v), 6) for v in self.weights]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CharNgramLogReg:
+        if data.get("kind") != KIND:
+            raise ValueError(f"kind is {data.get('kind')!r}, expected {KIND!r}")
+        grams, idf, weights = data["grams"], data["idf"], data["weights"]
+        if not (len(grams) == len(idf) == len(weights)):
+            raise ValueError(f"grams, idf and weights differ in length ({len(grams)}, {len(idf)}, "
+                             f"{len(weights)})")
+        model = cls(c=float(data.get("c", 4.0)), min_df=int(data.get("min_df", 2)))
+        model.index = {str(g): i for i, g in enumerate(grams)}
+        model.idf = np.asarray(idf, dtype=np.float32)
+        model.weights = np.asarray(weights, dtype=np.float32)
+        model.bias = float(data["bias"])
+        return model
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n",
+                        encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> CharNgramLogReg:
+        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))

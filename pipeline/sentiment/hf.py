@@ -3,8 +3,13 @@
 Loads from a local folder (or a Hugging Face id when the machine has the model cached/online) with
 ``AutoTokenizer`` + ``AutoModelForSequenceClassification``, in the dtype the folder stores (the
 shipped model is bfloat16, which 2 CPU cores run about twice as fast as float32). The label mapping
-comes from the settings or the model's ``id2label``; ``calibration.json`` in the folder
-(``{"temperature": T}``) rescales logits so the probability is calibrated.
+comes from the settings, else from ``"labels"`` in the folder's ``newsdesk.json`` (a model with
+one class per emotion maps each to negative / not_negative there), else the model's ``id2label``.
+``calibration.json`` in the folder (``{"temperature": T}``) rescales logits so the probability is calibrated.
+
+A folder may also carry a lexical model (``newsdesk.json``: ``"lexical": {"file": "lexical.json",
+"weight": w}``, a character n-gram logistic regression, :mod:`pipeline.sentiment.baseline`): the
+score is then ``(1 - w) * P_transformer + w * P_lexical``. The shipped model does this (MODEL.md).
 
 Texts are prepared by :func:`pipeline.sentiment.text.prepare` (URLs dropped, long texts cut to
 title + lead) and batched by length, so padding costs little; scores come back in input order.
@@ -19,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.sentiment import REBUILD_COMMAND, ModelError
+from pipeline.sentiment.baseline import CharNgramLogReg
 from pipeline.sentiment.text import prepare
 
 
@@ -85,7 +91,9 @@ class TransformersScorer:
             raise ModelError(f"cannot load sentiment {where}: {type(exc).__name__}: {exc}; "
                              f"rebuild it with `{REBUILD_COMMAND}`") from None
         self.model.eval()
-        self.labels = map_labels({int(k): v for k, v in self.model.config.id2label.items()}, labels or {})
+        folder_labels = info.get("labels") if isinstance(info.get("labels"), dict) else {}
+        self.labels = map_labels({int(k): v for k, v in self.model.config.id2label.items()},
+                                 labels or folder_labels or {})
         self.neg_ids = [i for i, v in self.labels.items() if v == "negative"]
         self.temperature = 1.0
         if local:
@@ -94,6 +102,10 @@ class TransformersScorer:
                 if not math.isfinite(self.temperature) or self.temperature <= 0:
                     raise ModelError(f"{path / 'calibration.json'}: temperature must be > 0, "
                                      f"got {self.temperature}")
+        self.lexical: CharNgramLogReg | None = None
+        self.lexical_weight = 0.0
+        if local:
+            self.lexical, self.lexical_weight = _lexical(path, info)
         self.name = str(info.get("name", path.name if local else model))
         self.version = str(info.get("version", getattr(self.model.config, "_commit_hash", None) or "local"))
         self.max_length = max_length
@@ -121,5 +133,29 @@ class TransformersScorer:
         if not texts:
             return []
         probs = torch.softmax(self.logits(texts) / self.temperature, dim=-1)
-        result: list[float] = probs[:, self.neg_ids].sum(dim=-1).tolist()
-        return result
+        p = probs[:, self.neg_ids].sum(dim=-1).double().numpy()
+        if self.lexical is not None:
+            lex = self.lexical.predict([prepare(t) for t in texts])
+            p = (1.0 - self.lexical_weight) * p + self.lexical_weight * lex
+        return [float(v) for v in p]
+
+
+def _lexical(path: Path, info: dict[str, Any]) -> tuple[CharNgramLogReg | None, float]:
+    """The folder's lexical model and its weight, or (None, 0.0) when it has none."""
+    spec = info.get("lexical")
+    if not spec:
+        return None, 0.0
+    where = path / "newsdesk.json"
+    if not isinstance(spec, dict) or not isinstance(spec.get("file"), str):
+        raise ModelError(f"{where}: \"lexical\" must be {{\"file\": ..., \"weight\": ...}}; "
+                         f"rebuild the folder with `{REBUILD_COMMAND}`")
+    weight = spec.get("weight", 0.5)
+    if not isinstance(weight, int | float) or not 0.0 <= weight <= 1.0:
+        raise ModelError(f"{where}: lexical weight must be a number from 0 to 1, got {weight!r}")
+    file = path / spec["file"]
+    try:
+        model = CharNgramLogReg.load(file)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"lexical model {file} is unreadable ({type(exc).__name__}: {exc}); "
+                         f"rebuild the folder with `{REBUILD_COMMAND}`") from None
+    return model, float(weight)

@@ -4,6 +4,7 @@ metrics, temperature fitting, grouped folds and the baseline."""
 from __future__ import annotations
 
 import json
+import math
 import struct
 from pathlib import Path
 
@@ -120,3 +121,62 @@ def test_baseline_learns_characters() -> None:
     model = CharNgramLogReg(min_df=1).fit(texts, labels)
     p = model.predict(["工廠火災", "新館開幕"])
     assert p[0] > 0.5 > p[1]
+
+
+def test_baseline_tfidf_matches_the_formula() -> None:
+    texts = ["火災火災", "火災", "開幕"] * 2
+    model = CharNgramLogReg(min_df=1).fit(texts, [1, 1, 0] * 2)
+    rows, cols, vals = model._rows(["火災火災"])
+    got = {cols[k]: vals[k] for k in range(len(rows))}
+    # grams of 火災火災: 火 x2, 災 x2, 火災 x2, 災火 x1, 火災火 x1, 災火災 x1; df over 6 texts
+    counts = {"火": 2, "災": 2, "火災": 2, "災火": 1, "火災火": 1, "災火災": 1}
+    df = {"火": 4, "災": 4, "火災": 4, "災火": 2, "火災火": 2, "災火災": 2}
+    raw = {g: (1 + np.log(n)) * (np.log(7 / (1 + df[g])) + 1) for g, n in counts.items()}
+    norm = np.sqrt(sum(v * v for v in raw.values()))
+    assert got == pytest.approx({model.index[g]: v / norm for g, v in raw.items()}, rel=1e-5)
+    z = model.bias + sum(model.weights[c] * v for c, v in got.items())
+    assert model.predict(["火災火災"])[0] == pytest.approx(1 / (1 + np.exp(-z)), rel=1e-5)
+    assert model.predict(["沒有見過"])[0] == pytest.approx(1 / (1 + np.exp(-model.bias)), rel=1e-6)
+
+
+def test_baseline_saves_and_loads(tmp_path: Path) -> None:
+    texts = ["火災死傷", "車禍死亡", "開幕同歡", "得獎喜訊"] * 3
+    model = CharNgramLogReg(min_df=1).fit(texts, [1, 1, 0, 0] * 3)
+    model.save(tmp_path / "lexical.json")
+    again = CharNgramLogReg.load(tmp_path / "lexical.json")
+    probe = ["工廠火災", "新館開幕", "", "English text"]
+    assert again.predict(probe) == pytest.approx(model.predict(probe), abs=1e-6)
+    data = json.loads((tmp_path / "lexical.json").read_text(encoding="utf-8"))
+    data["weights"] = data["weights"][:-1]
+    with pytest.raises(ValueError, match="differ in length"):
+        CharNgramLogReg.from_dict(data)
+    with pytest.raises(ValueError, match="kind"):
+        CharNgramLogReg.from_dict({**data, "kind": "svm"})
+
+
+def test_class_sets_for_heads_with_several_classes() -> None:
+    from pipeline.sentiment import ModelError
+    from pipeline.sentiment.training import class_sets
+
+    assert class_sets({0: "not_negative", 1: "negative"}, {}) == ((1,), (0,))
+    assert class_sets({0: "negative", 1: "neutral", 2: "positive"}, {}) == ((0,), (1, 2))
+    emo = {0: "joy", 1: "anger", 2: "fear", 3: "surprise"}
+    mapping = {"joy": "not_negative", "anger": "negative", "fear": "negative", "surprise": "not_negative"}
+    assert class_sets(emo, mapping) == ((1, 2), (0, 3))
+    with pytest.raises(ModelError, match="not-negative"):
+        class_sets({0: "negative", 1: "negative"}, {})
+
+
+def test_set_loss_is_cross_entropy_for_one_class_and_log_of_summed_probability() -> None:
+    import torch
+
+    from pipeline.sentiment.recipe import _label_mask, set_nll
+
+    logits = torch.tensor([[2.0, 0.0, -1.0], [0.5, 0.5, 3.0]])
+    one = set_nll(logits, _label_mask([0, 2], 3, "cpu"))
+    assert one.tolist() == pytest.approx(torch.nn.functional.cross_entropy(
+        logits, torch.tensor([0, 2]), reduction="none").tolist(), abs=1e-6)
+    p = logits.softmax(-1)
+    both = set_nll(logits, _label_mask([(0, 1), (1, 2)], 3, "cpu"))
+    assert both.tolist() == pytest.approx([-math.log(p[0, 0] + p[0, 1]), -math.log(p[1, 1] + p[1, 2])], abs=1e-6)
+    assert fit_temperature((logits * 4).numpy(), [(0, 1), (1, 2)]) > 0

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.sentiment import ModelError, get_scorer, label_for
+from pipeline.sentiment.baseline import CharNgramLogReg
 from pipeline.sentiment.hf import TransformersScorer
 from pipeline.settings import SentimentSettings
 
@@ -90,3 +91,42 @@ def test_corrupt_model_folder_names_folder_and_rebuild(model_copy: Path, victim:
     with pytest.raises(ModelError) as err:
         TransformersScorer(str(model_copy))
     assert str(model_copy) in str(err.value) and "make model" in str(err.value)
+
+
+def _add_lexical(folder: Path, weight: object = 0.5) -> CharNgramLogReg:
+    lexical = CharNgramLogReg(min_df=1).fit(NEGATIVE + POSITIVE, [1] * len(NEGATIVE) + [0] * len(POSITIVE))
+    lexical.save(folder / "lexical.json")
+    meta = json.loads((folder / "newsdesk.json").read_text())
+    meta["lexical"] = {"file": "lexical.json", "weight": weight}
+    (folder / "newsdesk.json").write_text(json.dumps(meta))
+    return lexical
+
+
+def test_lexical_model_is_averaged_in(tiny_model: Path, model_copy: Path) -> None:
+    lexical = _add_lexical(model_copy, 0.25)
+    texts = ["捷運停擺乘客怒罵 https://x.example/a", POSITIVE[0], "完全沒見過的句子"]
+    alone = TransformersScorer(str(tiny_model)).score(texts)
+    lex = lexical.predict(["捷運停擺乘客怒罵", POSITIVE[0], "完全沒見過的句子"])  # URLs are dropped first
+    blended = TransformersScorer(str(model_copy)).score(texts)
+    assert blended == pytest.approx([0.75 * a + 0.25 * b for a, b in zip(alone, lex, strict=True)], abs=1e-5)
+    assert blended != pytest.approx(alone, abs=1e-3)
+
+
+@pytest.mark.parametrize("weight", [1.5, -0.1, "half"])
+def test_bad_lexical_weight_is_named(model_copy: Path, weight: object) -> None:
+    _add_lexical(model_copy, weight)
+    with pytest.raises(ModelError, match="newsdesk.json: lexical weight"):
+        TransformersScorer(str(model_copy))
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated"])
+def test_broken_lexical_file_names_file_and_rebuild(model_copy: Path, damage: str) -> None:
+    _add_lexical(model_copy)
+    target = model_copy / "lexical.json"
+    if damage == "missing":
+        target.unlink()
+    else:
+        target.write_text(target.read_text()[:50])
+    with pytest.raises(ModelError) as err:
+        TransformersScorer(str(model_copy))
+    assert str(target) in str(err.value) and "make model" in str(err.value)
