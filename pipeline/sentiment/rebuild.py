@@ -7,7 +7,10 @@
 2. :func:`pipeline.sentiment.build.prepare`: pruned tokenizer, 4-bit pack, unlabelled text;
 3. optionally (``--cv``) the 5-fold grouped cross-validation, whose student temperature is then
    used for calibration (otherwise the temperature recorded in MODEL.md is used);
-4. ``recipe final`` into ``--out``.
+4. ``recipe final`` into ``--out`` (the student, then the lexical model on the labelled file).
+
+``--lexical-only`` refits just the lexical model (``lexical.json``, seconds on a CPU) into the
+existing ``--out`` folder; that is how the shipped folder got its lexical half (MODEL.md).
 
 On 2 CPU cores the final training takes about an hour and ``--cv`` about five more; with a CUDA GPU
 both together take under 8 minutes (see MODEL.md).
@@ -51,7 +54,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--labelled", type=Path, default=SHARED / "sentiment" / "newstitle-dev.csv")
     ap.add_argument("--press", type=Path, default=SHARED / "press" / "tainan-releases-2024.jsonl.gz")
     ap.add_argument("--cv", action="store_true", help="also cross-validate and calibrate from it")
+    ap.add_argument("--lexical-only", action="store_true",
+                    help="refit only the lexical model into the existing --out folder")
     args = ap.parse_args(argv)
+    if args.lexical_only:
+        if not (args.out / "config.json").is_file():
+            sys.exit(f"rebuild: {args.out} holds no model; run without --lexical-only first")
+        if not args.labelled.is_file():
+            sys.exit(f"rebuild: {args.labelled} is missing (the team's shared data lies beside the checkout)")
+        texts, labels = recipe._load_labelled(args.labelled)
+        recipe.save_lexical(texts, labels, args.out)
+        print(f"wrote {args.out / recipe.LEXICAL_FILE} ({len(texts)} texts)")
+        return
     for path in (args.labelled, args.press):
         if not path.is_file():
             sys.exit(f"rebuild: {path} is missing (the team's shared data lies beside the checkout)")

@@ -11,6 +11,9 @@ dependencies). Steps, each a function:
    label at temperature 2) plus unlabelled news text (press-release titles and sentences: the
    teacher's soft labels only).
 5. ``fit_temperature``: on out-of-fold logits (cross-validation), stored in ``calibration.json``.
+6. The lexical half: a character n-gram logistic regression on the labelled texts
+   (:mod:`pipeline.sentiment.baseline`), averaged with the student's calibrated score with weight
+   ``LEXICAL_WEIGHT`` (``lexical.json``; ``cv`` reports the average as ``ensemble``).
 
 Command line (``python -m pipeline.sentiment.recipe --help``): ``final`` writes the shipped folder;
 ``cv`` prints and saves cross-validated figures for the teacher and the student.
@@ -33,6 +36,8 @@ import numpy as np
 
 STUDENT_LAYERS = (0, 2, 4, 7, 9, 11)
 MAX_LENGTH = 64
+LEXICAL_WEIGHT = 0.5
+LEXICAL_FILE = "lexical.json"
 
 
 @dataclass
@@ -114,7 +119,32 @@ def _encode(tok: Any, texts: Sequence[str], device: Any) -> Any:
     return {k: v.to(device) for k, v in enc.items() if k in ("input_ids", "attention_mask")}
 
 
-def fine_tune(model: Any, tok: Any, texts: Sequence[str], labels: Sequence[int], *, epochs: int,
+Label = int | Sequence[int]
+"""A class index, or a set of them: "one of these" (a correction "not negative" on a head with
+several non-negative classes). The loss of a set is -log of its summed probability."""
+
+
+def _label_mask(labels: Sequence[Label], classes: int, device: Any) -> Any:
+    """(n, classes) boolean mask of each example's allowed classes; all False when unlabelled."""
+    import torch
+
+    mask = torch.zeros((len(labels), classes), dtype=torch.bool)
+    for row, label in enumerate(labels):
+        ids = [label] if isinstance(label, int) else list(label)
+        for i in ids:
+            if i >= 0:
+                mask[row, i] = True
+    return mask.to(device)
+
+
+def set_nll(logits: Any, mask: Any) -> Any:
+    """Per row: -log(sum of softmax(logits) over the row's allowed classes)."""
+    import torch
+
+    return torch.logsumexp(logits, -1) - torch.logsumexp(logits.masked_fill(~mask, float("-inf")), -1)
+
+
+def fine_tune(model: Any, tok: Any, texts: Sequence[str], labels: Sequence[Label], *, epochs: int,
               lr: float, batch_size: int = 32, soft: np.ndarray | None = None,
               unlabelled: Sequence[str] = (), soft_unlabelled: np.ndarray | None = None,
               temperature: float = 2.0, label_weight: float = 1.0, log: Any = print) -> Any:
@@ -125,7 +155,7 @@ def fine_tune(model: Any, tok: Any, texts: Sequence[str], labels: Sequence[int],
     device = _device()
     model.to(device).train()
     all_texts = list(texts) + list(unlabelled)
-    hard = list(labels) + [-1] * len(unlabelled)
+    hard = _label_mask(list(labels) + [-1] * len(unlabelled), model.config.num_labels, device)
     teacher = None
     if soft is not None:
         teacher = np.concatenate([soft, soft_unlabelled]) if len(unlabelled) else soft
@@ -136,13 +166,13 @@ def fine_tune(model: Any, tok: Any, texts: Sequence[str], labels: Sequence[int],
         total, start = 0.0, time.time()
         for idx in _batches(len(all_texts), batch_size, shuffle=True):
             enc = _encode(tok, [all_texts[i] for i in idx], device)
-            y = torch.tensor([hard[i] for i in idx], device=device)
+            y = hard[idx]
             with amp:
                 logits = model(**enc).logits.float()
-            has = y >= 0
+            has = y.any(-1)
             loss = torch.zeros((), device=device)
             if has.any():
-                loss = loss + label_weight * F.cross_entropy(logits[has], y[has], reduction="sum")
+                loss = loss + label_weight * set_nll(logits[has], y[has]).sum()
             if teacher is not None:
                 t = torch.tensor(teacher[idx], device=device, dtype=torch.float32)
                 kl = F.kl_div(F.log_softmax(logits / temperature, -1), F.softmax(t / temperature, -1),
@@ -178,15 +208,17 @@ def logits_of(model: Any, tok: Any, texts: Sequence[str], batch_size: int = 256)
     return result
 
 
-def fit_temperature(logits: np.ndarray, labels: Sequence[int]) -> float:
+def fit_temperature(logits: np.ndarray, labels: Sequence[Label]) -> float:
     """The temperature that minimises the negative log-likelihood (grid, then refine)."""
-    y = np.asarray(labels)
+    mask = np.zeros(logits.shape, dtype=bool)
+    for row, label in enumerate(labels):
+        mask[row, [label] if isinstance(label, int | np.integer) else list(label)] = True
 
     def nll(t: float) -> float:
         z = logits / t
         z = z - z.max(axis=1, keepdims=True)
-        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-        return float(-logp[np.arange(len(y)), y].mean())
+        e = np.exp(z)
+        return float(-np.log((e * mask).sum(axis=1) / e.sum(axis=1)).mean())
 
     grid = np.exp(np.linspace(np.log(0.25), np.log(8.0), 200))
     best = min(grid, key=nll)
@@ -252,6 +284,18 @@ def save_student(student: Any, tok: Any, out: Path, *, temperature: float, info:
     (out / "newsdesk.json").write_text(json.dumps(info, ensure_ascii=False, indent=1) + "\n")
 
 
+def save_lexical(texts: Sequence[str], labels: Sequence[int], out: Path,
+                 weight: float = LEXICAL_WEIGHT) -> None:
+    """Fit the lexical model on ``texts`` into ``out`` and record it in ``out/newsdesk.json``."""
+    from pipeline.sentiment.baseline import CharNgramLogReg
+
+    CharNgramLogReg().fit(texts, labels).save(out / LEXICAL_FILE)
+    meta_path = out / "newsdesk.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
+    meta["lexical"] = {"file": LEXICAL_FILE, "weight": weight, "trained_on": len(texts)}
+    meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
 def _read_lines(path: Path) -> list[str]:
     return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
@@ -296,9 +340,13 @@ def main(argv: Sequence[str] | None = None) -> None:
                      info={"name": "newsdesk-e5-news-distil", "version": time.strftime("%Y%m%d"),
                            "labelled": len(texts), "unlabelled": len(unlabelled),
                            "hyper": hp.__dict__})
+        save_lexical(texts, labels, args.out / "model")
         return
     folds = json.loads(args.folds.read_text())
+    from pipeline.sentiment.baseline import CharNgramLogReg
+
     oof = {"teacher": np.zeros((len(texts), 2), np.float32), "student": np.zeros((len(texts), 2), np.float32)}
+    lexical = np.zeros(len(texts))
     done: list[int] = []
     for fold in sorted(set(folds)):
         tr = [i for i, f in enumerate(folds) if f != fold]
@@ -309,13 +357,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         for name, model in (("teacher", teacher), ("student", student)):
             oof[name][te] = logits_of(model, tok, [texts[i] for i in te])
             log(f"  {name} fold {fold}: {metrics(p_negative(oof[name][te]), [labels[i] for i in te])}")
+        lexical[te] = CharNgramLogReg().fit([texts[i] for i in tr], [labels[i] for i in tr]).predict(
+            [texts[i] for i in te])
         done.extend(te)
-        np.savez(args.out / "oof.npz", done=np.array(done), teacher=oof["teacher"], student=oof["student"])
-    report = {}
+        np.savez(args.out / "oof.npz", done=np.array(done), teacher=oof["teacher"], student=oof["student"],
+                 lexical=lexical)
+    report: dict[str, Any] = {}
     for name, lg in oof.items():
         t = fit_temperature(lg, labels)
         report[name] = {"raw": metrics(p_negative(lg), labels), "temperature": t,
                         "calibrated": metrics(p_negative(lg, t), labels)}
+    report["lexical"] = metrics(lexical, labels)
+    blend = (1 - LEXICAL_WEIGHT) * p_negative(oof["student"], report["student"]["temperature"])
+    report["ensemble"] = metrics(blend + LEXICAL_WEIGHT * lexical, labels)
     (args.out / "cv.json").write_text(json.dumps(report, indent=1))
     log(json.dumps(report, indent=1))
 

@@ -27,8 +27,12 @@ def build_vocab(texts: Sequence[str], max_size: int = 6000, min_count: int = 1) 
 
 def train_tiny(texts: Sequence[str], labels: Sequence[int], out_dir: Path, *, epochs: int = 4,
                hidden: int = 128, layers: int = 2, seed: int = 13, name: str = "newsdesk-tiny-char",
-               version: str = "0") -> Path:
-    """Train a tiny classifier (label 1 = negative) and save it as a transformers folder."""
+               version: str = "0", id2label: dict[int, str] | None = None,
+               label_map: dict[str, str] | None = None) -> Path:
+    """Train a tiny classifier and save it as a transformers folder.
+
+    By default label 1 = negative, 0 = not_negative; with ``id2label`` the labels are class indices
+    into it, and ``label_map`` (class name -> negative / not_negative) goes into ``newsdesk.json``."""
     import torch
     from transformers import BertConfig, BertForSequenceClassification, BertTokenizer
 
@@ -43,8 +47,8 @@ def train_tiny(texts: Sequence[str], labels: Sequence[int], out_dir: Path, *, ep
     config = BertConfig(vocab_size=len(vocab), hidden_size=hidden, num_hidden_layers=layers,
                         num_attention_heads=max(1, hidden // 64), intermediate_size=hidden * 4,
                         max_position_embeddings=256,
-                        id2label={0: "not_negative", 1: "negative"},
-                        label2id={"not_negative": 0, "negative": 1})
+                        id2label=id2label or {0: "not_negative", 1: "negative"},
+                        label2id={v: k for k, v in (id2label or {0: "not_negative", 1: "negative"}).items()})
     model = BertForSequenceClassification(config)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
     order = list(range(len(texts)))
@@ -62,5 +66,8 @@ def train_tiny(texts: Sequence[str], labels: Sequence[int], out_dir: Path, *, ep
     model.eval()
     model.save_pretrained(out_dir)
     tok.save_pretrained(out_dir)
-    (out_dir / "newsdesk.json").write_text(json.dumps({"name": name, "version": version}), encoding="utf-8")
+    meta: dict[str, object] = {"name": name, "version": version}
+    if label_map:
+        meta["labels"] = label_map
+    (out_dir / "newsdesk.json").write_text(json.dumps(meta), encoding="utf-8")
     return out_dir

@@ -3,6 +3,10 @@
 Continues training the base model (by default the configured one) and writes a new folder; point
 ``sentiment.model`` at it to use it. The calibration temperature is refitted on ``calibrate``
 examples when given, else carried over from the base.
+
+When the base folder has a lexical model (``lexical.json``, averaged with the transformer's score),
+it is refitted on the same examples if there are at least ``LEXICAL_MIN_EXAMPLES`` of them, and
+copied unchanged otherwise (a few dozen corrections alone would make a poor n-gram model).
 """
 
 from __future__ import annotations
@@ -19,16 +23,20 @@ from pipeline.sentiment.data import Example
 from pipeline.sentiment.hf import map_labels, read_json
 from pipeline.sentiment.text import prepare
 
+LEXICAL_MIN_EXAMPLES = 200
 
-def class_ids(id2label: dict[int, str], labels: dict[str, str]) -> tuple[int, int]:
-    """(index of 'negative', index of 'not_negative' or else 'neutral') in the model's head."""
+
+def class_sets(id2label: dict[int, str], labels: dict[str, str]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(classes that mean negative, classes that do not) in the model's head.
+
+    A correction "negative" trains toward the first set, "not negative" toward the second (any of
+    its classes: a neutral or a surprised headline is not negative)."""
     mapped = map_labels(id2label, labels)
-    neg = [i for i, v in mapped.items() if v == "negative"]
-    rest = [i for i, v in mapped.items() if v == "not_negative"] or [i for i, v in mapped.items()
-                                                                     if v == "neutral"]
-    if len(neg) != 1 or not rest:
-        raise ModelError(f"training needs one negative and one not_negative/neutral label, got {mapped}")
-    return neg[0], rest[0]
+    neg = tuple(sorted(i for i, v in mapped.items() if v == "negative"))
+    rest = tuple(sorted(i for i, v in mapped.items() if v != "negative"))
+    if not neg or not rest:
+        raise ModelError(f"training needs a negative and a not-negative label, got {mapped}")
+    return neg, rest
 
 
 def train_model(base: str, examples: Sequence[Example], out: Path, *, labels: dict[str, str] | None = None,
@@ -55,7 +63,9 @@ def train_model(base: str, examples: Sequence[Example], out: Path, *, labels: di
         raise ModelError(f"cannot load base model {base}: {type(exc).__name__}: {exc}; "
                          f"rebuild it with `{REBUILD_COMMAND}`") from None
     stored_dtype = _stored_dtype(base_path) if local else torch.float32
-    neg, other = class_ids({int(k): v for k, v in model.config.id2label.items()}, labels or {})
+    base_info = _base_info(base_path) if local else {}
+    labels = labels or base_info.get("labels") or {}
+    neg, other = class_sets({int(k): v for k, v in model.config.id2label.items()}, labels)
     texts = [prepare(e.text) for e in examples]
     ids = [neg if e.label else other for e in examples]
     recipe._seed(seed)
@@ -70,17 +80,39 @@ def train_model(base: str, examples: Sequence[Example], out: Path, *, labels: di
     out.mkdir(parents=True, exist_ok=True)
     model.to(stored_dtype).save_pretrained(out)
     tok.save_pretrained(out)
-    base_info = _base_info(base_path) if local else {}
-    info: dict[str, Any] = {k: base_info[k] for k in ("name", "attn_implementation") if k in base_info}
+    info: dict[str, Any] = {k: base_info[k] for k in ("name", "attn_implementation", "labels")
+                            if k in base_info}
     info.update({"name": info.get("name", base_path.name), "base": str(base),
                  "version": datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"),
                  "trained_on": len(examples),
                  "corrections": sum(e.origin.startswith("correction:") for e in examples)})
-    (out / "newsdesk.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
     (out / "calibration.json").write_text(json.dumps({"temperature": temperature}), encoding="utf-8")
+    lexical = base_info.get("lexical") if local else None
+    if isinstance(lexical, dict) and isinstance(lexical.get("file"), str):
+        info["lexical"] = _lexical(base_path, lexical, texts, [int(e.label) for e in examples], out, log)
+    (out / "newsdesk.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
     if local and (base_path / "MODEL.md").is_file():
         shutil.copy(base_path / "MODEL.md", out / "MODEL.md")
     return info
+
+
+def _lexical(base: Path, spec: dict[str, Any], texts: Sequence[str], labels: Sequence[int], out: Path,
+             log: Callable[[str], None]) -> dict[str, Any]:
+    """Refit (or copy) the base's lexical model into ``out``; its ``newsdesk.json`` entry."""
+    from pipeline.sentiment.baseline import CharNgramLogReg
+
+    name = Path(spec["file"]).name
+    if len(texts) >= LEXICAL_MIN_EXAMPLES and 0 < sum(labels) < len(labels):
+        CharNgramLogReg().fit(texts, labels).save(out / name)
+        log(f"lexical model refitted on {len(texts)} examples")
+        return {**spec, "file": name, "trained_on": len(texts)}
+    source = base / spec["file"]
+    if not source.is_file():
+        raise ModelError(f"lexical model {source} is missing; rebuild the folder with `{REBUILD_COMMAND}`")
+    shutil.copy(source, out / name)
+    log(f"lexical model copied from the base (fewer than {LEXICAL_MIN_EXAMPLES} examples, "
+        "or only one class, to refit it on)")
+    return {**spec, "file": name}
 
 
 def _stored_dtype(path: Path) -> Any:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -126,3 +128,69 @@ def test_eval_bad_file_names_line(config_file: Path, tmp_path: Path) -> None:
     code, _, err = _run(config_file, "sentiment", "eval", str(data))
     assert code == 1 and f"{data}:2" in err and "meh" in err
 
+
+
+def test_train_refits_the_lexical_model_only_with_enough_examples(config_file: Path, tiny_model: Path,
+                                                                  tmp_path: Path) -> None:
+    from pipeline.sentiment.baseline import CharNgramLogReg
+
+    base = tmp_path / "base"
+    shutil.copytree(tiny_model, base)
+    CharNgramLogReg(min_df=1).fit(["火災", "開幕"], [1, 0]).save(base / "lexical.json")
+    meta = json.loads((base / "newsdesk.json").read_text())
+    (base / "newsdesk.json").write_text(json.dumps({**meta, "lexical": {"file": "lexical.json", "weight": 0.4}}))
+    small = tmp_path / "small.csv"
+    small.write_text("text,negative\n" + "".join(f"{t},1\n" for t in NEGATIVE[:3])
+                     + "".join(f"{t},0\n" for t in POSITIVE[:3]), encoding="utf-8")
+    code, _, err = _run(config_file, "sentiment", "train", "--base", str(base), "--data", str(small),
+                        "--no-corrections", "--out", str(tmp_path / "a"), "--epochs", "1")
+    assert code == 0, err
+    assert "lexical model copied from the base" in err
+    assert (tmp_path / "a" / "lexical.json").read_bytes() == (base / "lexical.json").read_bytes()
+    big = tmp_path / "big.csv"
+    rows = [(f"{n}{t}", 1) for n in range(12) for t in NEGATIVE]
+    rows += [(f"{n}{t}", 0) for n in range(12) for t in POSITIVE]
+    big.write_text("text,negative\n" + "".join(f"{t},{y}\n" for t, y in rows), encoding="utf-8")
+    code, _, err = _run(config_file, "sentiment", "train", "--base", str(base), "--data", str(big),
+                        "--no-corrections", "--out", str(tmp_path / "b"), "--epochs", "1")
+    assert code == 0, err
+    assert "lexical model refitted on 240 examples" in err
+    meta_b = json.loads((tmp_path / "b" / "newsdesk.json").read_text())
+    assert meta_b["lexical"] == {"file": "lexical.json", "weight": 0.4, "trained_on": 240}
+    refit = CharNgramLogReg.load(tmp_path / "b" / "lexical.json")
+    assert "停擺" in refit.index and refit.predict(["停電民怨"])[0] > refit.predict(["美食節"])[0]
+    scorer = TransformersScorer(str(tmp_path / "b"))
+    assert scorer.lexical is not None and scorer.lexical_weight == 0.4
+
+
+def test_emotion_head_scores_and_learns_from_binary_corrections(tmp_path: Path) -> None:
+    """A head with one class per emotion: the folder maps them; "not negative" may be any of the rest."""
+    from pipeline.sentiment.tiny import train_tiny
+
+    emotions = {0: "joy", 1: "anger", 2: "sadness", 3: "surprise"}
+    mapping = {"joy": "not_negative", "anger": "negative", "sadness": "negative", "surprise": "not_negative"}
+    texts = NEGATIVE[:5] + NEGATIVE[5:] + POSITIVE[:5] + POSITIVE[5:]
+    classes = [1] * 5 + [2] * 5 + [0] * 5 + [3] * 5
+    folder = train_tiny(texts, classes, tmp_path / "emo", epochs=40, hidden=64, layers=1,
+                        id2label=emotions, label_map=mapping)
+    scorer = TransformersScorer(str(folder))
+    assert sorted(scorer.neg_ids) == [1, 2]
+    probs = scorer.logits(NEGATIVE[:2] + POSITIVE[:2]).softmax(-1)
+    assert scorer.score(NEGATIVE[:2] + POSITIVE[:2]) == pytest.approx(
+        (probs[:, 1] + probs[:, 2]).tolist(), abs=1e-5)
+    assert min(scorer.score(NEGATIVE[:2])) > max(scorer.score(POSITIVE[:2]))
+
+    config = tmp_path / "newsdesk.toml"
+    config.write_text(f'database_url = "sqlite:///{tmp_path / "e.db"}"\n\n[sentiment]\nmodel = "{folder}"\n',
+                      encoding="utf-8")
+    app = App(config=str(config))
+    unsure = "市長出席活動致詞"
+    item = _item(app, 1, unsure)
+    assert _run(config, "alerts", "mark", str(item), "--label", "negative", "--who", "王")[0] == 0
+    before = scorer.score([unsure])[0]
+    code, _, err = _run(config, "sentiment", "train", "--out", str(tmp_path / "re"), "--epochs", "8",
+                        "--lr", "2e-3")
+    assert code == 0, err
+    retrained = TransformersScorer(str(tmp_path / "re"))
+    assert json.loads((tmp_path / "re" / "newsdesk.json").read_text())["labels"] == mapping
+    assert retrained.score([unsure])[0] > before
