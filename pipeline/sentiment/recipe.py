@@ -66,8 +66,28 @@ def _seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def teacher_from_pack(pack: Path) -> Any:
-    """The 12-layer e5 encoder with a fresh 2-label head (label 1 = negative)."""
+@dataclass
+class Task:
+    """The head's classes: ``not_negative``/``negative``, or one class per emotion (``--emotions``)."""
+
+    id2label: dict[int, str]
+    negative: tuple[int, ...]
+
+    @property
+    def label_map(self) -> dict[str, str]:
+        return {name: "negative" if i in self.negative else "not_negative" for i, name in self.id2label.items()}
+
+    def binary_sets(self, negative: Sequence[int]) -> list[tuple[int, ...]]:
+        """Each binary label as the set of classes it allows (for calibrating P(negative))."""
+        rest = tuple(i for i in self.id2label if i not in self.negative)
+        return [self.negative if y else rest for y in negative]
+
+
+BINARY = Task({0: "not_negative", 1: "negative"}, (1,))
+
+
+def teacher_from_pack(pack: Path, task: Task = BINARY) -> Any:
+    """The 12-layer e5 encoder with a fresh head (``task``'s classes)."""
     import torch
     from transformers import BertConfig, BertForSequenceClassification
 
@@ -77,6 +97,8 @@ def teacher_from_pack(pack: Path) -> Any:
     weights = e5.state_dict(image)
     vocab = weights["bert.embeddings.word_embeddings.weight"].shape[0]
     config: dict[str, Any] = e5.bert_config(image, vocab)
+    config["id2label"] = {str(i): name for i, name in task.id2label.items()}
+    config["label2id"] = {name: i for i, name in task.id2label.items()}
     model = BertForSequenceClassification(BertConfig(**config))
     missing, unexpected = model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()},
                                                 strict=False)
@@ -202,7 +224,7 @@ def logits_of(model: Any, tok: Any, texts: Sequence[str], batch_size: int = 256)
         for start in range(0, len(order), batch_size):
             idx = order[start:start + batch_size]
             out.append((idx, model(**_encode(tok, [texts[i] for i in idx], device)).logits.float().cpu()))
-    result = np.zeros((len(texts), 2), dtype=np.float32)
+    result = np.zeros((len(texts), model.config.num_labels), dtype=np.float32)
     for idx, lg in out:
         result[idx] = lg.numpy()
     return result
@@ -249,18 +271,18 @@ def ece(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
     return total
 
 
-def p_negative(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+def p_negative(logits: np.ndarray, temperature: float = 1.0, negative: Sequence[int] = (1,)) -> np.ndarray:
     z = logits / temperature
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
-    return np.asarray(e[:, 1] / e.sum(axis=1))
+    return np.asarray(e[:, list(negative)].sum(axis=1) / e.sum(axis=1))
 
 
 def train_pair(pack: Path, tok: Any, texts: Sequence[str], labels: Sequence[int],
-               unlabelled: Sequence[str], hp: Hyper, log: Any = print) -> tuple[Any, Any]:
+               unlabelled: Sequence[str], hp: Hyper, log: Any = print, task: Task = BINARY) -> tuple[Any, Any]:
     """Teacher fine-tuned on ``texts``, then the student distilled from it."""
     _seed(hp.seed)
-    teacher = teacher_from_pack(pack)
+    teacher = teacher_from_pack(pack, task)
     log(f"teacher: fine-tuning on {len(texts)} texts")
     fine_tune(teacher, tok, texts, labels, epochs=hp.teacher_epochs, lr=hp.teacher_lr,
               batch_size=hp.batch_size, log=log)
@@ -272,6 +294,16 @@ def train_pair(pack: Path, tok: Any, texts: Sequence[str], labels: Sequence[int]
               batch_size=hp.batch_size * 2, soft=soft, unlabelled=unlabelled, soft_unlabelled=soft_u,
               temperature=hp.distil_temperature, label_weight=hp.label_weight, log=log)
     return teacher, student
+
+
+def direct_student(pack: Path, tok: Any, texts: Sequence[str], labels: Sequence[int], hp: Hyper,
+                   log: Any = print, task: Task = BINARY) -> Any:
+    """The 6-layer student fine-tuned on the labels alone, no teacher: ``quick-cv``'s cheap proxy."""
+    _seed(hp.seed)
+    student = make_student(teacher_from_pack(pack, task))
+    log(f"student (no teacher): fine-tuning on {len(texts)} texts")
+    return fine_tune(student, tok, texts, labels, epochs=hp.student_epochs, lr=hp.student_lr,
+                     batch_size=hp.batch_size, log=log)
 
 
 def save_student(student: Any, tok: Any, out: Path, *, temperature: float, info: dict[str, Any]) -> None:
@@ -308,14 +340,41 @@ def _load_labelled(path: Path) -> tuple[list[str], list[int]]:
     return [r["text"] for r in rows], [int(r["negative"]) for r in rows]
 
 
+def load_emotions(path: Path) -> tuple[list[int], Task]:
+    """Class per row from the ``emotion`` / ``emotion_name`` columns, and the task they make (an
+    emotion is negative when its rows are labelled ``negative`` = 1)."""
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    names: dict[int, str] = {}
+    negative: dict[int, set[int]] = {}
+    for row in rows:
+        k = int(row["emotion"])
+        if names.setdefault(k, row["emotion_name"]) != row["emotion_name"]:
+            raise ValueError(f"{path}: emotion {k} is called both {names[k]!r} and {row['emotion_name']!r}")
+        negative.setdefault(k, set()).add(int(row["negative"]))
+    if sorted(names) != list(range(len(names))):
+        raise ValueError(f"{path}: emotion ids must be 0..{len(names) - 1}, got {sorted(names)}")
+    mixed = [names[k] for k, v in negative.items() if len(v) > 1]
+    if mixed:
+        raise ValueError(f"{path}: emotions {mixed} are labelled both negative and not")
+    task = Task(dict(sorted(names.items())), tuple(sorted(k for k, v in negative.items() if 1 in v)))
+    return [int(r["emotion"]) for r in rows], task
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     from transformers import AutoTokenizer
 
     ap = argparse.ArgumentParser(prog="python -m pipeline.sentiment.recipe")
-    ap.add_argument("mode", choices=["final", "cv"])
+    ap.add_argument("mode", choices=["final", "cv", "quick-cv"],
+                    help="final: the shipped folder; cv: teacher + student per fold; quick-cv: the "
+                         "student fine-tuned without a teacher per fold (a CPU-affordable proxy)")
     ap.add_argument("--pack", type=Path, required=True, help="e5 pack (.npz) from `sentiment build-pack`")
     ap.add_argument("--tokenizer", type=Path, required=True, help="folder with the pruned tokenizer")
     ap.add_argument("--labelled", type=Path, required=True, help="CSV with text,negative columns")
+    ap.add_argument("--emotions", action="store_true",
+                    help="one class per emotion (the CSV's emotion, emotion_name columns), not two")
     ap.add_argument("--unlabelled", type=Path, help="one text per line")
     ap.add_argument("--folds", type=Path, help="JSON list: fold number of each labelled row (cv)")
     ap.add_argument("--out", type=Path, required=True)
@@ -324,6 +383,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = ap.parse_args(argv)
     tok = AutoTokenizer.from_pretrained(args.tokenizer)
     texts, labels = _load_labelled(args.labelled)
+    classes, task = load_emotions(args.labelled) if args.emotions else (labels, BINARY)
     unlabelled = _read_lines(args.unlabelled) if args.unlabelled else []
     hp = Hyper(teacher_epochs=1, student_epochs=1) if args.quick else Hyper()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -335,43 +395,59 @@ def main(argv: Sequence[str] | None = None) -> None:
             fh.write(msg + "\n")
 
     if args.mode == "final":
-        _, student = train_pair(args.pack, tok, texts, labels, unlabelled, hp, log)
-        save_student(student, tok, args.out / "model", temperature=args.temperature,
-                     info={"name": "newsdesk-e5-news-distil", "version": time.strftime("%Y%m%d"),
-                           "labelled": len(texts), "unlabelled": len(unlabelled),
-                           "hyper": hp.__dict__})
+        _, student = train_pair(args.pack, tok, texts, classes, unlabelled, hp, log, task)
+        info: dict[str, Any] = {"name": "newsdesk-e5-news-distil", "version": time.strftime("%Y%m%d"),
+                                "labelled": len(texts), "unlabelled": len(unlabelled), "hyper": hp.__dict__}
+        if task is not BINARY:
+            info["labels"] = task.label_map
+        save_student(student, tok, args.out / "model", temperature=args.temperature, info=info)
         save_lexical(texts, labels, args.out / "model")
         return
-    folds = json.loads(args.folds.read_text())
+    report = cross_validate(args.mode, args.pack, tok, texts, labels, classes, task,
+                            json.loads(args.folds.read_text()), unlabelled, hp, args.out, log)
+    (args.out / "cv.json").write_text(json.dumps(report, indent=1))
+    log(json.dumps(report, indent=1))
+
+
+def cross_validate(mode: str, pack: Path, tok: Any, texts: Sequence[str], labels: Sequence[int],
+                   classes: Sequence[int], task: Task, folds: Sequence[int], unlabelled: Sequence[str],
+                   hp: Hyper, out: Path, log: Any) -> dict[str, Any]:
+    """Out-of-fold figures of the transformer(s), the lexical model and their average (``ensemble``)."""
     from pipeline.sentiment.baseline import CharNgramLogReg
 
-    oof = {"teacher": np.zeros((len(texts), 2), np.float32), "student": np.zeros((len(texts), 2), np.float32)}
+    names = ("teacher", "student") if mode == "cv" else ("student",)
+    k = len(task.id2label)
+    oof = {name: np.zeros((len(texts), k), np.float32) for name in names}
     lexical = np.zeros(len(texts))
     done: list[int] = []
     for fold in sorted(set(folds)):
         tr = [i for i, f in enumerate(folds) if f != fold]
         te = [i for i, f in enumerate(folds) if f == fold]
         log(f"fold {fold}: train {len(tr)} test {len(te)}")
-        teacher, student = train_pair(args.pack, tok, [texts[i] for i in tr], [labels[i] for i in tr],
-                                      unlabelled, hp, log)
-        for name, model in (("teacher", teacher), ("student", student)):
+        tr_texts, tr_classes = [texts[i] for i in tr], [classes[i] for i in tr]
+        if mode == "cv":
+            models = dict(zip(names, train_pair(pack, tok, tr_texts, tr_classes, unlabelled, hp, log, task),
+                              strict=True))
+        else:
+            models = {"student": direct_student(pack, tok, tr_texts, tr_classes, hp, log, task)}
+        for name, model in models.items():
             oof[name][te] = logits_of(model, tok, [texts[i] for i in te])
-            log(f"  {name} fold {fold}: {metrics(p_negative(oof[name][te]), [labels[i] for i in te])}")
-        lexical[te] = CharNgramLogReg().fit([texts[i] for i in tr], [labels[i] for i in tr]).predict(
-            [texts[i] for i in te])
+            p = p_negative(oof[name][te], negative=task.negative)
+            log(f"  {name} fold {fold}: {metrics(p, [labels[i] for i in te])}")
+        lexical[te] = CharNgramLogReg().fit(tr_texts, [labels[i] for i in tr]).predict([texts[i] for i in te])
         done.extend(te)
-        np.savez(args.out / "oof.npz", done=np.array(done), teacher=oof["teacher"], student=oof["student"],
-                 lexical=lexical)
-    report: dict[str, Any] = {}
+        arrays: dict[str, Any] = {"done": np.array(done), "lexical": lexical, **oof}
+        np.savez(out / "oof.npz", **arrays)
+    report: dict[str, Any] = {"mode": mode, "classes": task.id2label}
+    sets = task.binary_sets(labels)
     for name, lg in oof.items():
-        t = fit_temperature(lg, labels)
-        report[name] = {"raw": metrics(p_negative(lg), labels), "temperature": t,
-                        "calibrated": metrics(p_negative(lg, t), labels)}
+        t = fit_temperature(lg, sets)
+        report[name] = {"raw": metrics(p_negative(lg, negative=task.negative), labels), "temperature": t,
+                        "calibrated": metrics(p_negative(lg, t, task.negative), labels)}
     report["lexical"] = metrics(lexical, labels)
-    blend = (1 - LEXICAL_WEIGHT) * p_negative(oof["student"], report["student"]["temperature"])
+    blend = (1 - LEXICAL_WEIGHT) * p_negative(oof["student"], report["student"]["temperature"], task.negative)
     report["ensemble"] = metrics(blend + LEXICAL_WEIGHT * lexical, labels)
-    (args.out / "cv.json").write_text(json.dumps(report, indent=1))
-    log(json.dumps(report, indent=1))
+    return report
 
 
 if __name__ == "__main__":

@@ -180,3 +180,25 @@ def test_set_loss_is_cross_entropy_for_one_class_and_log_of_summed_probability()
     both = set_nll(logits, _label_mask([(0, 1), (1, 2)], 3, "cpu"))
     assert both.tolist() == pytest.approx([-math.log(p[0, 0] + p[0, 1]), -math.log(p[1, 1] + p[1, 2])], abs=1e-6)
     assert fit_temperature((logits * 4).numpy(), [(0, 1), (1, 2)]) > 0
+
+
+def test_emotion_columns_make_the_task(tmp_path: Path) -> None:
+    from pipeline.sentiment.recipe import load_emotions, p_negative
+
+    good = tmp_path / "emo.csv"
+    good.write_text("emotion,emotion_name,negative,text\n0,happiness,0,開幕\n1,anger,1,怒罵\n2,surprise,0,驚喜\n"
+                    "1,anger,1,痛批\n", encoding="utf-8")
+    classes, task = load_emotions(good)
+    assert classes == [0, 1, 2, 1]
+    assert task.id2label == {0: "happiness", 1: "anger", 2: "surprise"} and task.negative == (1,)
+    assert task.label_map == {"happiness": "not_negative", "anger": "negative", "surprise": "not_negative"}
+    assert task.binary_sets([1, 0]) == [(1,), (0, 2)]
+    logits = np.log(np.array([[0.2, 0.5, 0.3]]))
+    assert p_negative(logits, negative=(1, 2))[0] == pytest.approx(0.8)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("emotion,emotion_name,negative,text\n0,happiness,0,a\n0,anger,1,b\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="called both"):
+        load_emotions(bad)
+    bad.write_text("emotion,emotion_name,negative,text\n0,happiness,0,a\n0,happiness,1,b\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="both negative and not"):
+        load_emotions(bad)
