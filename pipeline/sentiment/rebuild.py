@@ -6,7 +6,8 @@
    never imported) into ``--work`` and unpack them;
 2. :func:`pipeline.sentiment.build.prepare`: pruned tokenizer, 4-bit pack, unlabelled text;
 3. optionally (``--cv``) the 5-fold grouped cross-validation, whose student temperature is then
-   used for calibration (otherwise the temperature recorded in MODEL.md is used);
+   used for calibration (otherwise the temperature recorded in MODEL.md is used); ``--quick-cv``
+   runs only the cheap proxy CV (the student fine-tuned without a teacher) and stops;
 4. ``recipe final`` into ``--out`` (the student, then the lexical model on the labelled file).
 
 ``--lexical-only`` refits just the lexical model (``lexical.json``, seconds on a CPU) into the
@@ -54,6 +55,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--labelled", type=Path, default=SHARED / "sentiment" / "newstitle-dev.csv")
     ap.add_argument("--press", type=Path, default=SHARED / "press" / "tainan-releases-2024.jsonl.gz")
     ap.add_argument("--cv", action="store_true", help="also cross-validate and calibrate from it")
+    ap.add_argument("--emotions", action="store_true",
+                    help="one class per emotion instead of two (tried: no better, see MODEL.md); "
+                         "use with --cv, as the shipped temperature is for the two-class head")
+    ap.add_argument("--quick-cv", action="store_true",
+                    help="only the cheap proxy CV (student without a teacher, ~18 min on 2 CPU cores)")
     ap.add_argument("--lexical-only", action="store_true",
                     help="refit only the lexical model into the existing --out folder")
     args = ap.parse_args(argv)
@@ -74,10 +80,15 @@ def main(argv: list[str] | None = None) -> None:
     print(f"prepared: {sizes}", flush=True)
     common = ["--pack", str(args.work / "pack.npz"), "--tokenizer", str(args.work / "tokenizer"),
               "--labelled", str(args.labelled), "--unlabelled", str(args.work / "unlabelled.txt")]
+    if args.emotions:
+        common.append("--emotions")
     temperature = SHIPPED_TEMPERATURE
+    folds = args.work / "folds.json"
+    folds.write_text(json.dumps(grouped_folds(build.labelled_texts(args.labelled))))
+    if args.quick_cv:
+        recipe.main(["quick-cv", *common, "--folds", str(folds), "--out", str(args.work / "quick-cv")])
+        return
     if args.cv:
-        folds = args.work / "folds.json"
-        folds.write_text(json.dumps(grouped_folds(build.labelled_texts(args.labelled))))
         recipe.main(["cv", *common, "--folds", str(folds), "--out", str(args.work / "cv")])
         temperature = json.loads((args.work / "cv" / "cv.json").read_text())["student"]["temperature"]
     recipe.main(["final", *common, "--out", str(args.work / "final"), "--temperature", str(temperature)])

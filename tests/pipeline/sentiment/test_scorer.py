@@ -130,3 +130,19 @@ def test_broken_lexical_file_names_file_and_rebuild(model_copy: Path, damage: st
     with pytest.raises(ModelError) as err:
         TransformersScorer(str(model_copy))
     assert str(target) in str(err.value) and "make model" in str(err.value)
+
+
+def test_shipped_folder_loads_with_its_lexical_half() -> None:
+    from pipeline.sentiment import BUILTIN_DIR
+
+    scorer = TransformersScorer(str(BUILTIN_DIR))
+    assert scorer.lexical is not None and scorer.lexical_weight == 0.5
+    assert len(scorer.lexical.index) > 10_000
+    texts = ["捷運列車出軌釀多人死傷 家屬悲痛", "跨年晚會百萬人同歡 市長祝福新年快樂"]
+    scores = scorer.score(texts)
+    assert scores[0] > 0.5 > scores[1]
+    alone = TransformersScorer.__new__(TransformersScorer)
+    alone.__dict__.update({**scorer.__dict__, "lexical": None, "lexical_weight": 0.0})
+    lex = scorer.lexical.predict(texts)
+    assert scores == pytest.approx([0.5 * a + 0.5 * b for a, b in zip(alone.score(texts), lex, strict=True)],
+                                   abs=1e-6)
