@@ -7,6 +7,10 @@ tokenizer then keeps at most ``sentiment.max_length`` tokens. URLs are dropped (
 sentiment and eat the window). A text with nothing left (empty, only spaces or URLs) is scored as
 the neutral placeholder :data:`EMPTY`, so it keeps its place in a batch and gets the model's prior,
 which is low. Emoji are kept: the tokenizer knows the common ones (😡, 😭, 👍).
+
+臺 is read as 台: the two are one character in Taiwanese usage (臺北/台北, 臺灣/台灣), official texts
+prefer 臺 while the news headlines the model learnt from write 台 (573 of them against 6), and the
+tokenizer has separate pieces for each. The score thus does not depend on the spelling.
 """
 
 from __future__ import annotations
@@ -28,5 +32,5 @@ def prepare(text: str) -> str:
         head = cut[:LEAD_CHARS]
         ends = [m.end() for m in _SENTENCE_END.finditer(head)]
         cut = head[:ends[-1]] if ends and ends[-1] >= MIN_LEAD else head
-    cut = _SPACE.sub(" ", cut).strip()
+    cut = _SPACE.sub(" ", cut).strip().replace("臺", "台")
     return cut or EMPTY

@@ -34,6 +34,11 @@ def test_prepare_empty_urls_and_huge() -> None:
     assert len(prepare("字" * 100_000)) == LEAD_CHARS
 
 
+def test_prepare_reads_tai_one_way() -> None:
+    assert prepare("臺北市政府澄清 臺灣燈會延期") == "台北市政府澄清 台灣燈會延期"
+    assert prepare("颱風來襲") == "颱風來襲"  # only 臺 is folded
+
+
 def test_read_labelled_csv_and_jsonl(tmp_path: Path) -> None:
     csv_file = tmp_path / "a.csv"
     csv_file.write_text("text,negative\n火災,1\n開幕,0\n", encoding="utf-8")

@@ -146,3 +146,14 @@ def test_shipped_folder_loads_with_its_lexical_half() -> None:
     lex = scorer.lexical.predict(texts)
     assert scores == pytest.approx([0.5 * a + 0.5 * b for a, b in zip(alone.score(texts), lex, strict=True)],
                                    abs=1e-6)
+
+
+def test_score_does_not_depend_on_tai_spelling(model_copy: Path) -> None:
+    lexical = CharNgramLogReg(min_df=1).fit(["台北火災", "台北停電", "台灣開幕", "台灣得獎"] * 3, [1, 1, 0, 0] * 3)
+    lexical.save(model_copy / "lexical.json")
+    meta = json.loads((model_copy / "newsdesk.json").read_text())
+    (model_copy / "newsdesk.json").write_text(json.dumps({**meta, "lexical": {"file": "lexical.json"}}))
+    assert lexical.predict(["臺北"])[0] != pytest.approx(lexical.predict(["台北"])[0], abs=1e-3)
+    scorer = TransformersScorer(str(model_copy))
+    assert scorer.score(["臺北捷運停擺乘客怒罵", "臺灣美食節熱鬧登場"]) == pytest.approx(
+        scorer.score(["台北捷運停擺乘客怒罵", "台灣美食節熱鬧登場"]), abs=1e-7)
