@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.cv:
         recipe.main(["cv", *common, "--folds", str(folds), "--out", str(args.work / "cv")])
-        temperature = json.loads((args.work / "cv" / "cv.json").read_text())["student"]["temperature"]
+        # the folder's score is the average with the lexical model: calibrate the average
+        temperature = json.loads((args.work / "cv" / "cv.json").read_text())["ensemble"]["temperature"]
     recipe.main(["final", *common, "--out", str(args.work / "final"), "--temperature", str(temperature)])
     args.out.mkdir(parents=True, exist_ok=True)
     for f in (args.work / "final" / "model").iterdir():

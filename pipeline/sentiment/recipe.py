@@ -242,10 +242,35 @@ def fit_temperature(logits: np.ndarray, labels: Sequence[Label]) -> float:
         e = np.exp(z)
         return float(-np.log((e * mask).sum(axis=1) / e.sum(axis=1)).mean())
 
+    return _minimise(nll)
+
+
+def _minimise(nll: Any) -> float:
     grid = np.exp(np.linspace(np.log(0.25), np.log(8.0), 200))
     best = min(grid, key=nll)
     fine = np.linspace(best * 0.95, best * 1.05, 41)
     return float(min(fine, key=nll))
+
+
+def blend(logits: np.ndarray, lexical: np.ndarray, temperature: float, weight: float = LEXICAL_WEIGHT,
+          negative: Sequence[int] = (1,)) -> np.ndarray:
+    """What the scorer returns for a folder with a lexical half."""
+    return (1 - weight) * p_negative(logits, temperature, negative) + weight * np.asarray(lexical)
+
+
+def fit_blend_temperature(logits: np.ndarray, lexical: np.ndarray, labels: Sequence[int],
+                          weight: float = LEXICAL_WEIGHT, negative: Sequence[int] = (1,)) -> float:
+    """The transformer's temperature that makes the *average* calibrated (minimum log-loss).
+
+    The lexical model alone is under-confident, so the average wants a sharper transformer than
+    the transformer alone would (on the quick CV: 0.8 or less against 1.19)."""
+    y = np.asarray(labels, dtype=np.float64)
+
+    def nll(t: float) -> float:
+        p = np.clip(blend(logits, lexical, t, weight, negative), 1e-7, 1 - 1e-7)
+        return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
+
+    return _minimise(nll)
 
 
 def metrics(p_negative: np.ndarray, labels: Sequence[int], threshold: float = 0.5) -> dict[str, float]:
@@ -445,8 +470,9 @@ def cross_validate(mode: str, pack: Path, tok: Any, texts: Sequence[str], labels
         report[name] = {"raw": metrics(p_negative(lg, negative=task.negative), labels), "temperature": t,
                         "calibrated": metrics(p_negative(lg, t, task.negative), labels)}
     report["lexical"] = metrics(lexical, labels)
-    blend = (1 - LEXICAL_WEIGHT) * p_negative(oof["student"], report["student"]["temperature"], task.negative)
-    report["ensemble"] = metrics(blend + LEXICAL_WEIGHT * lexical, labels)
+    t = fit_blend_temperature(oof["student"], lexical, labels, negative=task.negative)
+    report["ensemble"] = {"temperature": t, **metrics(blend(oof["student"], lexical, t, negative=task.negative),
+                                                       labels)}
     return report
 
 

@@ -2,7 +2,8 @@
 
 Continues training the base model (by default the configured one) and writes a new folder; point
 ``sentiment.model`` at it to use it. The calibration temperature is refitted on ``calibrate``
-examples when given, else carried over from the base.
+examples when given (for the average with the lexical model when the folder has one), else carried
+over from the base.
 
 When the base folder has a lexical model (``lexical.json``, averaged with the transformer's score),
 it is refitted on the same examples if there are at least ``LEXICAL_MIN_EXAMPLES`` of them, and
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.sentiment import REBUILD_COMMAND, ModelError
+from pipeline.sentiment.baseline import CharNgramLogReg
 from pipeline.sentiment.data import Example
 from pipeline.sentiment.hf import map_labels, read_json
 from pipeline.sentiment.text import prepare
@@ -73,10 +75,6 @@ def train_model(base: str, examples: Sequence[Example], out: Path, *, labels: di
         f"{epochs} epochs")
     recipe.fine_tune(model, tok, texts, ids, epochs=epochs, lr=lr, batch_size=batch_size, log=log)
     temperature = _base_temperature(base_path) if local else 1.0
-    if calibrate:
-        logits = recipe.logits_of(model, tok, [prepare(e.text) for e in calibrate])
-        cal_ids = [neg if e.label else other for e in calibrate]
-        temperature = recipe.fit_temperature(logits, cal_ids)
     out.mkdir(parents=True, exist_ok=True)
     model.to(stored_dtype).save_pretrained(out)
     tok.save_pretrained(out)
@@ -86,11 +84,20 @@ def train_model(base: str, examples: Sequence[Example], out: Path, *, labels: di
                  "version": datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"),
                  "trained_on": len(examples),
                  "corrections": sum(e.origin.startswith("correction:") for e in examples)})
-    (out / "calibration.json").write_text(json.dumps({"temperature": temperature}), encoding="utf-8")
-    lexical = base_info.get("lexical") if local else None
-    if isinstance(lexical, dict) and isinstance(lexical.get("file"), str):
-        info["lexical"] = _lexical(base_path, lexical, texts, [int(e.label) for e in examples], out, log)
+    spec = base_info.get("lexical") if local else None
+    if isinstance(spec, dict) and isinstance(spec.get("file"), str):
+        info["lexical"] = _lexical(base_path, spec, texts, [int(e.label) for e in examples], out, log)
     (out / "newsdesk.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
+    if calibrate:
+        cal_texts = [prepare(e.text) for e in calibrate]
+        logits = recipe.logits_of(model, tok, cal_texts)
+        if "lexical" in info:  # the folder's score is the average: calibrate that
+            lexical = CharNgramLogReg.load(out / info["lexical"]["file"]).predict(cal_texts)
+            temperature = recipe.fit_blend_temperature(logits, lexical, [int(e.label) for e in calibrate],
+                                                       info["lexical"].get("weight", 0.5), neg)
+        else:
+            temperature = recipe.fit_temperature(logits, [neg if e.label else other for e in calibrate])
+    (out / "calibration.json").write_text(json.dumps({"temperature": temperature}), encoding="utf-8")
     if local and (base_path / "MODEL.md").is_file():
         shutil.copy(base_path / "MODEL.md", out / "MODEL.md")
     return info
@@ -99,8 +106,6 @@ def train_model(base: str, examples: Sequence[Example], out: Path, *, labels: di
 def _lexical(base: Path, spec: dict[str, Any], texts: Sequence[str], labels: Sequence[int], out: Path,
              log: Callable[[str], None]) -> dict[str, Any]:
     """Refit (or copy) the base's lexical model into ``out``; its ``newsdesk.json`` entry."""
-    from pipeline.sentiment.baseline import CharNgramLogReg
-
     name = Path(spec["file"]).name
     if len(texts) >= LEXICAL_MIN_EXAMPLES and 0 < sum(labels) < len(labels):
         CharNgramLogReg().fit(texts, labels).save(out / name)

@@ -194,3 +194,36 @@ def test_emotion_head_scores_and_learns_from_binary_corrections(tmp_path: Path) 
     retrained = TransformersScorer(str(tmp_path / "re"))
     assert json.loads((tmp_path / "re" / "newsdesk.json").read_text())["labels"] == mapping
     assert retrained.score([unsure])[0] > before
+
+
+def test_train_calibrates_the_average_when_the_folder_has_a_lexical_half(config_file: Path, tiny_model: Path,
+                                                                          tmp_path: Path) -> None:
+    from pipeline.sentiment.baseline import CharNgramLogReg
+    from pipeline.sentiment.recipe import fit_blend_temperature, fit_temperature
+
+    base = tmp_path / "base"
+    shutil.copytree(tiny_model, base)
+    CharNgramLogReg(min_df=1).fit(["火災", "開幕"], [1, 0]).save(base / "lexical.json")
+    meta = json.loads((base / "newsdesk.json").read_text())
+    (base / "newsdesk.json").write_text(json.dumps({**meta, "lexical": {"file": "lexical.json", "weight": 0.5}}))
+    data = tmp_path / "d.csv"
+    data.write_text("text,negative\n" + "".join(f"{t},1\n" for t in NEGATIVE) + "".join(f"{t},0\n" for t in POSITIVE),
+                    encoding="utf-8")
+    cal = tmp_path / "cal.csv"
+    # the model's own training texts, a quarter of them with the other label: an interior temperature
+    cal_rows = [(t, int(k % 4 != 0)) for k, t in enumerate(NEGATIVE)] + [(t, int(k % 4 == 0))
+                                                                        for k, t in enumerate(POSITIVE)]
+    cal.write_text("text,negative\n" + "".join(f"{t},{y}\n" for t, y in cal_rows), encoding="utf-8")
+    out = tmp_path / "out"
+    code, _, err = _run(config_file, "sentiment", "train", "--base", str(base), "--data", str(data),
+                        "--no-corrections", "--calibrate", str(cal), "--out", str(out), "--epochs", "1")
+    assert code == 0, err
+    written = json.loads((out / "calibration.json").read_text())["temperature"]
+    scorer = TransformersScorer(str(out))
+    texts = [t for t, _ in cal_rows]
+    assert scorer.lexical is not None
+    expected = fit_blend_temperature(scorer.logits(texts).numpy(), scorer.lexical.predict(texts),
+                                     [y for _, y in cal_rows])
+    assert written == pytest.approx(expected, rel=1e-6)
+    alone = fit_temperature(scorer.logits(texts).numpy(), [1 if y else 0 for _, y in cal_rows])
+    assert 0.3 < written < 7.5 and written != pytest.approx(alone, rel=0.05)

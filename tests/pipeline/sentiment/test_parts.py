@@ -110,6 +110,19 @@ def test_fit_temperature_recovers_overconfidence() -> None:
     assert fit_temperature(logits, list(y)) == pytest.approx(3.0, rel=0.12)
 
 
+def test_fit_blend_temperature_calibrates_the_average() -> None:
+    from pipeline.sentiment.recipe import blend, fit_blend_temperature
+
+    rng = np.random.default_rng(0)
+    z = rng.normal(0, 2, size=6000)
+    lexical = rng.uniform(0.2, 0.8, size=6000)  # a timid second model
+    logits = np.stack([np.zeros_like(z), z * 2], axis=1)
+    truth = blend(logits, lexical, 2.0)  # the average is calibrated when the transformer's T is 2
+    y = (rng.random(6000) < truth).astype(int)
+    assert fit_blend_temperature(logits, lexical, list(y)) == pytest.approx(2.0, rel=0.15)
+    assert fit_temperature(logits, list(y)) != pytest.approx(2.0, rel=0.15)  # the lone fit differs
+
+
 def test_near_duplicates_share_a_fold() -> None:
     texts = ["葡萄牙2比0擊敗烏拉圭　晉級世足16強", "葡萄牙2比0擊敗烏拉圭 晉級世足16強！"]
     rng = np.random.default_rng(1)
