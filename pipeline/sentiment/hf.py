@@ -23,7 +23,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pipeline.sentiment import REBUILD_COMMAND, ModelError
+import numpy as np
+
+from pipeline.sentiment import REBUILD_COMMAND, ModelError, recipe
 from pipeline.sentiment.baseline import CharNgramLogReg
 from pipeline.sentiment.text import prepare
 
@@ -91,9 +93,8 @@ class TransformersScorer:
             raise ModelError(f"cannot load sentiment {where}: {type(exc).__name__}: {exc}; "
                              f"rebuild it with `{REBUILD_COMMAND}`") from None
         self.model.eval()
-        folder_labels = info.get("labels") if isinstance(info.get("labels"), dict) else {}
         self.labels = map_labels({int(k): v for k, v in self.model.config.id2label.items()},
-                                 labels or folder_labels or {})
+                                 labels or folder_labels(info))
         self.neg_ids = [i for i, v in self.labels.items() if v == "negative"]
         self.temperature = 1.0
         if local:
@@ -105,7 +106,7 @@ class TransformersScorer:
         self.lexical: CharNgramLogReg | None = None
         self.lexical_weight = 0.0
         if local:
-            self.lexical, self.lexical_weight = _lexical(path, info)
+            self.lexical, self.lexical_weight = load_lexical(path, info)
         self.name = str(info.get("name", path.name if local else model))
         self.version = str(info.get("version", getattr(self.model.config, "_commit_hash", None) or "local"))
         self.max_length = max_length
@@ -128,19 +129,25 @@ class TransformersScorer:
         return out
 
     def score(self, texts: Sequence[str]) -> list[float]:
-        import torch
-
+        """Calibrated P(negative); with a lexical half, the same ``recipe.blend`` that calibration fits."""
         if not texts:
             return []
-        probs = torch.softmax(self.logits(texts) / self.temperature, dim=-1)
-        p = probs[:, self.neg_ids].sum(dim=-1).double().numpy()
-        if self.lexical is not None:
+        logits = self.logits(texts).numpy().astype(np.float64)
+        if self.lexical is None:
+            p = recipe.p_negative(logits, self.temperature, self.neg_ids)
+        else:
             lex = self.lexical.predict([prepare(t) for t in texts])
-            p = (1.0 - self.lexical_weight) * p + self.lexical_weight * lex
+            p = recipe.blend(logits, lex, self.temperature, self.lexical_weight, self.neg_ids)
         return [float(v) for v in p]
 
 
-def _lexical(path: Path, info: dict[str, Any]) -> tuple[CharNgramLogReg | None, float]:
+def folder_labels(info: dict[str, Any]) -> dict[str, str]:
+    """The class mapping a folder's ``newsdesk.json`` carries (``"labels"``), or none."""
+    labels = info.get("labels")
+    return labels if isinstance(labels, dict) else {}
+
+
+def load_lexical(path: Path, info: dict[str, Any]) -> tuple[CharNgramLogReg | None, float]:
     """The folder's lexical model and its weight, or (None, 0.0) when it has none."""
     spec = info.get("lexical")
     if not spec:

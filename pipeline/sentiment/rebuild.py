@@ -64,18 +64,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--lexical-only", action="store_true",
                     help="refit only the lexical model into the existing --out folder")
     args = ap.parse_args(argv)
+    if args.lexical_only and not (args.out / "config.json").is_file():
+        sys.exit(f"rebuild: {args.out} holds no model; run without --lexical-only first")
+    for path in (args.labelled,) if args.lexical_only else (args.labelled, args.press):
+        if not path.is_file():
+            sys.exit(f"rebuild: {path} is missing (the team's shared data lies beside the checkout)")
     if args.lexical_only:
-        if not (args.out / "config.json").is_file():
-            sys.exit(f"rebuild: {args.out} holds no model; run without --lexical-only first")
-        if not args.labelled.is_file():
-            sys.exit(f"rebuild: {args.labelled} is missing (the team's shared data lies beside the checkout)")
         texts, labels = recipe._load_labelled(args.labelled)
         recipe.save_lexical(texts, labels, args.out)
         print(f"wrote {args.out / recipe.LEXICAL_FILE} ({len(texts)} texts)")
         return
-    for path in (args.labelled, args.press):
-        if not path.is_file():
-            sys.exit(f"rebuild: {path} is missing (the team's shared data lies beside the checkout)")
     site = fetch_wheels(args.work)
     sizes = build.prepare(args.work, args.labelled, args.press, site=site)
     print(f"prepared: {sizes}", flush=True)
@@ -85,7 +83,8 @@ def main(argv: list[str] | None = None) -> None:
         common.append("--emotions")
     temperature = SHIPPED_TEMPERATURE
     folds = args.work / "folds.json"
-    folds.write_text(json.dumps(grouped_folds(build.labelled_texts(args.labelled))))
+    if args.quick_cv or args.cv:
+        folds.write_text(json.dumps(grouped_folds(build.labelled_texts(args.labelled))))
     if args.quick_cv:
         recipe.main(["quick-cv", *common, "--folds", str(folds), "--out", str(args.work / "quick-cv")])
         return

@@ -146,17 +146,20 @@ Label = int | Sequence[int]
 several non-negative classes). The loss of a set is -log of its summed probability."""
 
 
+def label_mask(labels: Sequence[Label], classes: int) -> np.ndarray:
+    """(n, classes) boolean mask of each example's allowed classes; all False when unlabelled (-1)."""
+    mask = np.zeros((len(labels), classes), dtype=bool)
+    for row, label in enumerate(labels):
+        ids = [label] if isinstance(label, int | np.integer) else list(label)
+        mask[row, [i for i in ids if i >= 0]] = True
+    return mask
+
+
 def _label_mask(labels: Sequence[Label], classes: int, device: Any) -> Any:
-    """(n, classes) boolean mask of each example's allowed classes; all False when unlabelled."""
+    """:func:`label_mask` as a torch tensor on ``device``."""
     import torch
 
-    mask = torch.zeros((len(labels), classes), dtype=torch.bool)
-    for row, label in enumerate(labels):
-        ids = [label] if isinstance(label, int) else list(label)
-        for i in ids:
-            if i >= 0:
-                mask[row, i] = True
-    return mask.to(device)
+    return torch.from_numpy(label_mask(labels, classes)).to(device)
 
 
 def set_nll(logits: Any, mask: Any) -> Any:
@@ -232,9 +235,7 @@ def logits_of(model: Any, tok: Any, texts: Sequence[str], batch_size: int = 256)
 
 def fit_temperature(logits: np.ndarray, labels: Sequence[Label]) -> float:
     """The temperature that minimises the negative log-likelihood (grid, then refine)."""
-    mask = np.zeros(logits.shape, dtype=bool)
-    for row, label in enumerate(labels):
-        mask[row, [label] if isinstance(label, int | np.integer) else list(label)] = True
+    mask = label_mask(labels, logits.shape[1])
 
     def nll(t: float) -> float:
         z = logits / t

@@ -44,11 +44,11 @@ def train_tiny(texts: Sequence[str], labels: Sequence[int], out_dir: Path, *, ep
     (out_dir / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
     tok = BertTokenizer(vocab_file=str(out_dir / "vocab.txt"), do_lower_case=False,
                         tokenize_chinese_chars=True)
+    id2label = id2label or {0: "not_negative", 1: "negative"}
     config = BertConfig(vocab_size=len(vocab), hidden_size=hidden, num_hidden_layers=layers,
                         num_attention_heads=max(1, hidden // 64), intermediate_size=hidden * 4,
                         max_position_embeddings=256,
-                        id2label=id2label or {0: "not_negative", 1: "negative"},
-                        label2id={v: k for k, v in (id2label or {0: "not_negative", 1: "negative"}).items()})
+                        id2label=id2label, label2id={v: k for k, v in id2label.items()})
     model = BertForSequenceClassification(config)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
     order = list(range(len(texts)))

@@ -22,7 +22,7 @@ from typing import Any
 from pipeline.sentiment import REBUILD_COMMAND, ModelError
 from pipeline.sentiment.baseline import CharNgramLogReg
 from pipeline.sentiment.data import Example
-from pipeline.sentiment.hf import map_labels, read_json
+from pipeline.sentiment.hf import folder_labels, load_lexical, map_labels, read_json
 from pipeline.sentiment.text import prepare
 
 LEXICAL_MIN_EXAMPLES = 200
@@ -66,7 +66,7 @@ def train_model(base: str, examples: Sequence[Example], out: Path, *, labels: di
                          f"rebuild it with `{REBUILD_COMMAND}`") from None
     stored_dtype = _stored_dtype(base_path) if local else torch.float32
     base_info = _base_info(base_path) if local else {}
-    labels = labels or base_info.get("labels") or {}
+    labels = labels or folder_labels(base_info)
     neg, other = class_sets({int(k): v for k, v in model.config.id2label.items()}, labels)
     texts = [prepare(e.text) for e in examples]
     ids = [neg if e.label else other for e in examples]
@@ -91,10 +91,10 @@ def train_model(base: str, examples: Sequence[Example], out: Path, *, labels: di
     if calibrate:
         cal_texts = [prepare(e.text) for e in calibrate]
         logits = recipe.logits_of(model, tok, cal_texts)
-        if "lexical" in info:  # the folder's score is the average: calibrate that
-            lexical = CharNgramLogReg.load(out / info["lexical"]["file"]).predict(cal_texts)
-            temperature = recipe.fit_blend_temperature(logits, lexical, [int(e.label) for e in calibrate],
-                                                       info["lexical"].get("weight", 0.5), neg)
+        lexical, weight = load_lexical(out, info)
+        if lexical is not None:  # the folder's score is the average: calibrate that
+            temperature = recipe.fit_blend_temperature(logits, lexical.predict(cal_texts),
+                                                       [int(e.label) for e in calibrate], weight, neg)
         else:
             temperature = recipe.fit_temperature(logits, [neg if e.label else other for e in calibrate])
     (out / "calibration.json").write_text(json.dumps({"temperature": temperature}), encoding="utf-8")

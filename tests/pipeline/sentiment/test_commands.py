@@ -15,7 +15,7 @@ from pipeline.cli import main
 from pipeline.models import Correction, ItemRow
 from pipeline.sentiment.hf import TransformersScorer
 
-from .conftest import NEGATIVE, POSITIVE
+from .conftest import NEGATIVE, POSITIVE, add_lexical
 
 
 def _run(config: Path, *args: str, input: bytes | None = None) -> tuple[int, str, str]:
@@ -130,27 +130,33 @@ def test_eval_bad_file_names_line(config_file: Path, tmp_path: Path) -> None:
 
 
 
+def _base_with_lexical(tiny_model: Path, tmp_path: Path, weight: float) -> Path:
+    """A copy of the tiny model with a small lexical half of the given weight."""
+    base = tmp_path / "base"
+    shutil.copytree(tiny_model, base)
+    add_lexical(base, weight, ["火災", "開幕"], [1, 0])
+    return base
+
+
+def _csv(path: Path, rows: list[tuple[str, int]]) -> Path:
+    path.write_text("text,negative\n" + "".join(f"{t},{y}\n" for t, y in rows), encoding="utf-8")
+    return path
+
+
 def test_train_refits_the_lexical_model_only_with_enough_examples(config_file: Path, tiny_model: Path,
                                                                   tmp_path: Path) -> None:
     from pipeline.sentiment.baseline import CharNgramLogReg
 
-    base = tmp_path / "base"
-    shutil.copytree(tiny_model, base)
-    CharNgramLogReg(min_df=1).fit(["火災", "開幕"], [1, 0]).save(base / "lexical.json")
-    meta = json.loads((base / "newsdesk.json").read_text())
-    (base / "newsdesk.json").write_text(json.dumps({**meta, "lexical": {"file": "lexical.json", "weight": 0.4}}))
-    small = tmp_path / "small.csv"
-    small.write_text("text,negative\n" + "".join(f"{t},1\n" for t in NEGATIVE[:3])
-                     + "".join(f"{t},0\n" for t in POSITIVE[:3]), encoding="utf-8")
+    base = _base_with_lexical(tiny_model, tmp_path, 0.4)
+    small = _csv(tmp_path / "small.csv", [(t, 1) for t in NEGATIVE[:3]] + [(t, 0) for t in POSITIVE[:3]])
     code, _, err = _run(config_file, "sentiment", "train", "--base", str(base), "--data", str(small),
                         "--no-corrections", "--out", str(tmp_path / "a"), "--epochs", "1")
     assert code == 0, err
     assert "lexical model copied from the base" in err
     assert (tmp_path / "a" / "lexical.json").read_bytes() == (base / "lexical.json").read_bytes()
-    big = tmp_path / "big.csv"
     rows = [(f"{n}{t}", 1) for n in range(12) for t in NEGATIVE]
     rows += [(f"{n}{t}", 0) for n in range(12) for t in POSITIVE]
-    big.write_text("text,negative\n" + "".join(f"{t},{y}\n" for t, y in rows), encoding="utf-8")
+    big = _csv(tmp_path / "big.csv", rows)
     code, _, err = _run(config_file, "sentiment", "train", "--base", str(base), "--data", str(big),
                         "--no-corrections", "--out", str(tmp_path / "b"), "--epochs", "1")
     assert code == 0, err
@@ -198,22 +204,14 @@ def test_emotion_head_scores_and_learns_from_binary_corrections(tmp_path: Path) 
 
 def test_train_calibrates_the_average_when_the_folder_has_a_lexical_half(config_file: Path, tiny_model: Path,
                                                                           tmp_path: Path) -> None:
-    from pipeline.sentiment.baseline import CharNgramLogReg
     from pipeline.sentiment.recipe import fit_blend_temperature, fit_temperature
 
-    base = tmp_path / "base"
-    shutil.copytree(tiny_model, base)
-    CharNgramLogReg(min_df=1).fit(["火災", "開幕"], [1, 0]).save(base / "lexical.json")
-    meta = json.loads((base / "newsdesk.json").read_text())
-    (base / "newsdesk.json").write_text(json.dumps({**meta, "lexical": {"file": "lexical.json", "weight": 0.5}}))
-    data = tmp_path / "d.csv"
-    data.write_text("text,negative\n" + "".join(f"{t},1\n" for t in NEGATIVE) + "".join(f"{t},0\n" for t in POSITIVE),
-                    encoding="utf-8")
-    cal = tmp_path / "cal.csv"
+    base = _base_with_lexical(tiny_model, tmp_path, 0.5)
+    data = _csv(tmp_path / "d.csv", [(t, 1) for t in NEGATIVE] + [(t, 0) for t in POSITIVE])
     # the model's own training texts, a quarter of them with the other label: an interior temperature
     cal_rows = [(t, int(k % 4 != 0)) for k, t in enumerate(NEGATIVE)] + [(t, int(k % 4 == 0))
                                                                         for k, t in enumerate(POSITIVE)]
-    cal.write_text("text,negative\n" + "".join(f"{t},{y}\n" for t, y in cal_rows), encoding="utf-8")
+    cal = _csv(tmp_path / "cal.csv", cal_rows)
     out = tmp_path / "out"
     code, _, err = _run(config_file, "sentiment", "train", "--base", str(base), "--data", str(data),
                         "--no-corrections", "--calibrate", str(cal), "--out", str(out), "--epochs", "1")

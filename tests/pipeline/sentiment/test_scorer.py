@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 
 from pipeline.sentiment import ModelError, get_scorer, label_for
-from pipeline.sentiment.baseline import CharNgramLogReg
 from pipeline.sentiment.hf import TransformersScorer
 from pipeline.settings import SentimentSettings
 
-from .conftest import NEGATIVE, POSITIVE
+from .conftest import NEGATIVE, POSITIVE, add_lexical
 
 
 def test_loads_once_and_scores_in_order(tiny_model: Path) -> None:
@@ -93,17 +92,8 @@ def test_corrupt_model_folder_names_folder_and_rebuild(model_copy: Path, victim:
     assert str(model_copy) in str(err.value) and "make model" in str(err.value)
 
 
-def _add_lexical(folder: Path, weight: object = 0.5) -> CharNgramLogReg:
-    lexical = CharNgramLogReg(min_df=1).fit(NEGATIVE + POSITIVE, [1] * len(NEGATIVE) + [0] * len(POSITIVE))
-    lexical.save(folder / "lexical.json")
-    meta = json.loads((folder / "newsdesk.json").read_text())
-    meta["lexical"] = {"file": "lexical.json", "weight": weight}
-    (folder / "newsdesk.json").write_text(json.dumps(meta))
-    return lexical
-
-
 def test_lexical_model_is_averaged_in(tiny_model: Path, model_copy: Path) -> None:
-    lexical = _add_lexical(model_copy, 0.25)
+    lexical = add_lexical(model_copy, 0.25)
     texts = ["捷運停擺乘客怒罵 https://x.example/a", POSITIVE[0], "完全沒見過的句子"]
     alone = TransformersScorer(str(tiny_model)).score(texts)
     lex = lexical.predict(["捷運停擺乘客怒罵", POSITIVE[0], "完全沒見過的句子"])  # URLs are dropped first
@@ -114,14 +104,14 @@ def test_lexical_model_is_averaged_in(tiny_model: Path, model_copy: Path) -> Non
 
 @pytest.mark.parametrize("weight", [1.5, -0.1, "half"])
 def test_bad_lexical_weight_is_named(model_copy: Path, weight: object) -> None:
-    _add_lexical(model_copy, weight)
+    add_lexical(model_copy, weight)
     with pytest.raises(ModelError, match="newsdesk.json: lexical weight"):
         TransformersScorer(str(model_copy))
 
 
 @pytest.mark.parametrize("damage", ["missing", "truncated"])
 def test_broken_lexical_file_names_file_and_rebuild(model_copy: Path, damage: str) -> None:
-    _add_lexical(model_copy)
+    add_lexical(model_copy)
     target = model_copy / "lexical.json"
     if damage == "missing":
         target.unlink()
@@ -149,10 +139,7 @@ def test_shipped_folder_loads_with_its_lexical_half() -> None:
 
 
 def test_score_does_not_depend_on_tai_spelling(model_copy: Path) -> None:
-    lexical = CharNgramLogReg(min_df=1).fit(["台北火災", "台北停電", "台灣開幕", "台灣得獎"] * 3, [1, 1, 0, 0] * 3)
-    lexical.save(model_copy / "lexical.json")
-    meta = json.loads((model_copy / "newsdesk.json").read_text())
-    (model_copy / "newsdesk.json").write_text(json.dumps({**meta, "lexical": {"file": "lexical.json"}}))
+    lexical = add_lexical(model_copy, None, ["台北火災", "台北停電", "台灣開幕", "台灣得獎"] * 3, [1, 1, 0, 0] * 3)
     assert lexical.predict(["臺北"])[0] != pytest.approx(lexical.predict(["台北"])[0], abs=1e-3)
     scorer = TransformersScorer(str(model_copy))
     assert scorer.score(["臺北捷運停擺乘客怒罵", "臺灣美食節熱鬧登場"]) == pytest.approx(
