@@ -34,6 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.sentiment.text import prepare
+
 STUDENT_LAYERS = (0, 2, 4, 7, 9, 11)
 MAX_LENGTH = 64
 LEXICAL_WEIGHT = 0.5
@@ -355,15 +357,18 @@ def save_lexical(texts: Sequence[str], labels: Sequence[int], out: Path,
 
 
 def _read_lines(path: Path) -> list[str]:
-    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """Unlabelled texts, one a line, as the scorer reads them (:func:`~pipeline.sentiment.text.prepare`)."""
+    return [prepare(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def _load_labelled(path: Path) -> tuple[list[str], list[int]]:
+    """Texts and 0/1 labels of a ``text,negative`` CSV; the texts as the scorer reads them (臺 as 台,
+    URLs dropped, long texts cut to their lead), so that training and scoring see the same input."""
     import csv
 
     with path.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    return [r["text"] for r in rows], [int(r["negative"]) for r in rows]
+    return [prepare(r["text"]) for r in rows], [int(r["negative"]) for r in rows]
 
 
 def load_emotions(path: Path) -> tuple[list[int], Task]:

@@ -39,6 +39,20 @@ def test_prepare_reads_tai_one_way() -> None:
     assert prepare("颱風來襲") == "颱風來襲"  # only 臺 is folded
 
 
+def test_recipe_trains_on_text_as_the_scorer_reads_it(tmp_path: Path) -> None:
+    from pipeline.sentiment.recipe import _load_labelled, _read_lines
+
+    csv_file = tmp_path / "dev.csv"
+    csv_file.write_text("text,negative\n臺北捷運停駛 https://t.co/x,1\n\"多行,標題\",0\n", encoding="utf-8")
+    texts, labels = _load_labelled(csv_file)
+    assert texts == [prepare("臺北捷運停駛 https://t.co/x"), "多行,標題"] and labels == [1, 0]
+    assert "臺" not in texts[0] and "http" not in texts[0]
+    lines = tmp_path / "unlabelled.txt"
+    lines.write_text("臺南市政府新聞稿\n\n  \n" + "長" * 5000 + "\n", encoding="utf-8")
+    read = _read_lines(lines)
+    assert read[0] == "台南市政府新聞稿" and len(read) == 2 and len(read[1]) <= LEAD_CHARS
+
+
 def test_read_labelled_csv_and_jsonl(tmp_path: Path) -> None:
     csv_file = tmp_path / "a.csv"
     csv_file.write_text("text,negative\n火災,1\n開幕,0\n", encoding="utf-8")
