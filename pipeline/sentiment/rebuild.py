@@ -61,6 +61,8 @@ def main(argv: list[str] | None = None) -> None:
                          "use with --cv, as the shipped temperature is for the two-class head")
     ap.add_argument("--quick-cv", action="store_true",
                     help="only the cheap proxy CV (student without a teacher, ~18 min on 2 CPU cores)")
+    ap.add_argument("--seed", type=int, default=recipe.Hyper.seed,
+                    help="initialisation and data order (other seeds: see MODEL.md, seed ensembles)")
     ap.add_argument("--lexical-only", action="store_true",
                     help="refit only the lexical model into the existing --out folder")
     args = ap.parse_args(argv)
@@ -81,12 +83,14 @@ def main(argv: list[str] | None = None) -> None:
               "--labelled", str(args.labelled), "--unlabelled", str(args.work / "unlabelled.txt")]
     if args.emotions:
         common.append("--emotions")
+    common += ["--seed", str(args.seed)]
     temperature = SHIPPED_TEMPERATURE
     folds = args.work / "folds.json"
     if args.quick_cv or args.cv:
         folds.write_text(json.dumps(grouped_folds(build.labelled_texts(args.labelled))))
     if args.quick_cv:
-        recipe.main(["quick-cv", *common, "--folds", str(folds), "--out", str(args.work / "quick-cv")])
+        name = "quick-cv" if args.seed == recipe.Hyper.seed else f"quick-cv-seed{args.seed}"
+        recipe.main(["quick-cv", *common, "--folds", str(folds), "--out", str(args.work / name)])
         return
     if args.cv:
         recipe.main(["cv", *common, "--folds", str(folds), "--out", str(args.work / "cv")])

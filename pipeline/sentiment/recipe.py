@@ -411,12 +411,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--temperature", type=float, default=1.0, help="calibration for `final`")
     ap.add_argument("--quick", action="store_true", help="one epoch each (smoke test)")
+    ap.add_argument("--seed", type=int, default=Hyper.seed, help="initialisation and data order")
     args = ap.parse_args(argv)
     tok = AutoTokenizer.from_pretrained(args.tokenizer)
     texts, labels = _load_labelled(args.labelled)
     classes, task = load_emotions(args.labelled) if args.emotions else (labels, BINARY)
     unlabelled = _read_lines(args.unlabelled) if args.unlabelled else []
-    hp = Hyper(teacher_epochs=1, student_epochs=1) if args.quick else Hyper()
+    hp = Hyper(teacher_epochs=1, student_epochs=1, seed=args.seed) if args.quick else Hyper(seed=args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
     logfile = args.out / f"{args.mode}.log"
 
