@@ -42,7 +42,8 @@ def train_tiny(texts: Sequence[str], labels: Sequence[int], out_dir: Path, *, ep
     out_dir.mkdir(parents=True, exist_ok=True)
     vocab = build_vocab(texts)
     (out_dir / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    tok = BertTokenizer(vocab_file=str(out_dir / "vocab.txt"), do_lower_case=False,
+    # the vocabulary as a mapping: transformers 5 ignores ``vocab_file`` (every character became [UNK])
+    tok = BertTokenizer(vocab={piece: i for i, piece in enumerate(vocab)}, do_lower_case=False,
                         tokenize_chinese_chars=True)
     id2label = id2label or {0: "not_negative", 1: "negative"}
     config = BertConfig(vocab_size=len(vocab), hidden_size=hidden, num_hidden_layers=layers,
