@@ -63,6 +63,9 @@ def main(argv: list[str] | None = None) -> None:
                     help="only the cheap proxy CV (student without a teacher, ~18 min on 2 CPU cores)")
     ap.add_argument("--seed", type=int, default=recipe.Hyper.seed,
                     help="initialisation and data order (other seeds: see MODEL.md, seed ensembles)")
+    ap.add_argument("--teacher", type=Path,
+                    help="a local transformers encoder folder (e.g. a Chinese BERT/RoBERTa) to fine-tune as "
+                         "the teacher instead of the 12-layer e5; the shipped student stays the e5 cut")
     ap.add_argument("--lexical-only", action="store_true",
                     help="refit only the lexical model into the existing --out folder")
     args = ap.parse_args(argv)
@@ -71,6 +74,8 @@ def main(argv: list[str] | None = None) -> None:
     for path in (args.labelled,) if args.lexical_only else (args.labelled, args.press):
         if not path.is_file():
             sys.exit(f"rebuild: {path} is missing (the team's shared data lies beside the checkout)")
+    if args.teacher is not None and not (args.teacher / "config.json").is_file():
+        sys.exit(f"rebuild: --teacher {args.teacher} is not a transformers model folder (no config.json)")
     if args.lexical_only:
         texts, labels = recipe._load_labelled(args.labelled)
         recipe.save_lexical(texts, labels, args.out)
@@ -84,6 +89,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.emotions:
         common.append("--emotions")
     common += ["--seed", str(args.seed)]
+    if args.teacher is not None:
+        common += ["--teacher", str(args.teacher)]
     temperature = SHIPPED_TEMPERATURE
     folds = args.work / "folds.json"
     if args.quick_cv or args.cv:

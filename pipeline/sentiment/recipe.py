@@ -306,22 +306,75 @@ def p_negative(logits: np.ndarray, temperature: float = 1.0, negative: Sequence[
     return np.asarray(e[:, list(negative)].sum(axis=1) / e.sum(axis=1))
 
 
-def train_pair(pack: Path, tok: Any, texts: Sequence[str], labels: Sequence[int],
-               unlabelled: Sequence[str], hp: Hyper, log: Any = print, task: Task = BINARY) -> tuple[Any, Any]:
-    """Teacher fine-tuned on ``texts``, then the student distilled from it."""
-    _seed(hp.seed)
-    teacher = teacher_from_pack(pack, task)
-    log(f"teacher: fine-tuning on {len(texts)} texts")
-    fine_tune(teacher, tok, texts, labels, epochs=hp.teacher_epochs, lr=hp.teacher_lr,
-              batch_size=hp.batch_size, log=log)
-    soft = logits_of(teacher, tok, texts)
-    soft_u = logits_of(teacher, tok, unlabelled) if unlabelled else None
-    student = make_student(teacher)
+def teacher_from_folder(folder: Path, task: Task = BINARY) -> tuple[Any, Any]:
+    """A local Hugging Face encoder folder (BERT, RoBERTa, ...; its own tokenizer) as the teacher,
+    with a freshly initialised head for ``task``: the way to a stronger teacher than e5-small when
+    an office or a build machine has one. Returns (model, tokenizer). The student stays the e5 cut:
+    distillation passes per-text probabilities, so the two need not share a vocabulary."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    if not (folder / "config.json").is_file():
+        raise ValueError(f"{folder}: not a transformers model folder (no config.json)")
+    try:
+        tok = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            folder, local_files_only=True, num_labels=len(task.id2label),
+            id2label={i: name for i, name in task.id2label.items()},
+            label2id={name: i for i, name in task.id2label.items()}, ignore_mismatched_sizes=True)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{folder}: cannot load it as a teacher: {exc}") from None
+    _fresh_head(model)
+    return model, tok
+
+
+def _fresh_head(model: Any) -> None:
+    """Re-initialise everything outside the encoder: a folder's own head (another task's labels, in
+    another order) is not kept."""
+    import torch
+
+    std = float(getattr(model.config, "initializer_range", 0.02))
+    base = getattr(model, model.base_model_prefix)
+    with torch.no_grad():
+        for child in model.children():
+            if child is base:
+                continue
+            for module in child.modules():
+                if isinstance(module, torch.nn.Linear):
+                    module.weight.normal_(0.0, std)
+                    if module.bias is not None:
+                        module.bias.zero_()
+                elif isinstance(module, torch.nn.LayerNorm):
+                    module.weight.fill_(1.0)
+                    module.bias.zero_()
+
+
+def distil(student: Any, tok: Any, teacher: Any, teacher_tok: Any, texts: Sequence[str],
+           labels: Sequence[Label], unlabelled: Sequence[str], hp: Hyper, log: Any = print) -> Any:
+    """Train ``student`` (read through ``tok``) on the labels and on the teacher's soft labels of the
+    labelled and unlabelled texts (read through ``teacher_tok``)."""
+    soft = logits_of(teacher, teacher_tok, texts)
+    soft_u = logits_of(teacher, teacher_tok, unlabelled) if unlabelled else None
     log(f"student: distilling on {len(texts)} labelled + {len(unlabelled)} unlabelled texts")
-    fine_tune(student, tok, texts, labels, epochs=hp.student_epochs, lr=hp.student_lr,
-              batch_size=hp.batch_size * 2, soft=soft, unlabelled=unlabelled, soft_unlabelled=soft_u,
-              temperature=hp.distil_temperature, label_weight=hp.label_weight, log=log)
-    return teacher, student
+    return fine_tune(student, tok, texts, labels, epochs=hp.student_epochs, lr=hp.student_lr,
+                     batch_size=hp.batch_size * 2, soft=soft, unlabelled=unlabelled, soft_unlabelled=soft_u,
+                     temperature=hp.distil_temperature, label_weight=hp.label_weight, log=log)
+
+
+def train_pair(pack: Path, tok: Any, texts: Sequence[str], labels: Sequence[Label],
+               unlabelled: Sequence[str], hp: Hyper, log: Any = print, task: Task = BINARY,
+               teacher_dir: Path | None = None) -> tuple[Any, Any, Any]:
+    """Teacher fine-tuned on ``texts``, then the student distilled from it: (teacher, the teacher's
+    tokenizer, student). The teacher is the 12-layer e5 (the student is cut from it once it is
+    fine-tuned), or with ``teacher_dir`` that folder's model (the student is then cut from e5)."""
+    _seed(hp.seed)
+    e5_model = teacher_from_pack(pack, task)
+    teacher, teacher_tok = (e5_model, tok) if teacher_dir is None else teacher_from_folder(teacher_dir, task)
+    log(f"teacher{'' if teacher_dir is None else ' ' + str(teacher_dir)}: fine-tuning on {len(texts)} texts")
+    fine_tune(teacher, teacher_tok, texts, labels, epochs=hp.teacher_epochs, lr=hp.teacher_lr,
+              batch_size=hp.batch_size, log=log)
+    student = make_student(e5_model)
+    distil(student, tok, teacher, teacher_tok, texts, labels, unlabelled, hp, log)
+    return teacher, teacher_tok, student
 
 
 def direct_student(pack: Path, tok: Any, texts: Sequence[str], labels: Sequence[int], hp: Hyper,
@@ -412,6 +465,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--temperature", type=float, default=1.0, help="calibration for `final`")
     ap.add_argument("--quick", action="store_true", help="one epoch each (smoke test)")
     ap.add_argument("--seed", type=int, default=Hyper.seed, help="initialisation and data order")
+    ap.add_argument("--teacher", type=Path,
+                    help="a local transformers encoder folder to fine-tune as the teacher instead of the "
+                         "12-layer e5 (final, cv); the student stays the 6-layer e5 cut")
     args = ap.parse_args(argv)
     tok = AutoTokenizer.from_pretrained(args.tokenizer)
     texts, labels = _load_labelled(args.labelled)
@@ -427,23 +483,25 @@ def main(argv: Sequence[str] | None = None) -> None:
             fh.write(msg + "\n")
 
     if args.mode == "final":
-        _, student = train_pair(args.pack, tok, texts, classes, unlabelled, hp, log, task)
+        *_, student = train_pair(args.pack, tok, texts, classes, unlabelled, hp, log, task, args.teacher)
         info: dict[str, Any] = {"name": "newsdesk-e5-news-distil", "version": time.strftime("%Y%m%d"),
                                 "labelled": len(texts), "unlabelled": len(unlabelled), "hyper": hp.__dict__}
+        if args.teacher is not None:
+            info["teacher"] = args.teacher.name
         if task is not BINARY:
             info["labels"] = task.label_map
         save_student(student, tok, args.out / "model", temperature=args.temperature, info=info)
         save_lexical(texts, labels, args.out / "model")
         return
     report = cross_validate(args.mode, args.pack, tok, texts, labels, classes, task,
-                            json.loads(args.folds.read_text()), unlabelled, hp, args.out, log)
+                            json.loads(args.folds.read_text()), unlabelled, hp, args.out, log, args.teacher)
     (args.out / "cv.json").write_text(json.dumps(report, indent=1))
     log(json.dumps(report, indent=1))
 
 
 def cross_validate(mode: str, pack: Path, tok: Any, texts: Sequence[str], labels: Sequence[int],
                    classes: Sequence[int], task: Task, folds: Sequence[int], unlabelled: Sequence[str],
-                   hp: Hyper, out: Path, log: Any) -> dict[str, Any]:
+                   hp: Hyper, out: Path, log: Any, teacher_dir: Path | None = None) -> dict[str, Any]:
     """Out-of-fold figures of the transformer(s), the lexical model and their average (``ensemble``)."""
     from pipeline.sentiment.baseline import CharNgramLogReg
 
@@ -458,12 +516,13 @@ def cross_validate(mode: str, pack: Path, tok: Any, texts: Sequence[str], labels
         log(f"fold {fold}: train {len(tr)} test {len(te)}")
         tr_texts, tr_classes = [texts[i] for i in tr], [classes[i] for i in tr]
         if mode == "cv":
-            models = dict(zip(names, train_pair(pack, tok, tr_texts, tr_classes, unlabelled, hp, log, task),
-                              strict=True))
+            teacher, teacher_tok, student = train_pair(pack, tok, tr_texts, tr_classes, unlabelled, hp, log,
+                                                       task, teacher_dir)
+            models = {"teacher": (teacher, teacher_tok), "student": (student, tok)}
         else:
-            models = {"student": direct_student(pack, tok, tr_texts, tr_classes, hp, log, task)}
-        for name, model in models.items():
-            oof[name][te] = logits_of(model, tok, [texts[i] for i in te])
+            models = {"student": (direct_student(pack, tok, tr_texts, tr_classes, hp, log, task), tok)}
+        for name, (model, model_tok) in models.items():
+            oof[name][te] = logits_of(model, model_tok, [texts[i] for i in te])
             p = p_negative(oof[name][te], negative=task.negative)
             log(f"  {name} fold {fold}: {metrics(p, [labels[i] for i in te])}")
         lexical[te] = CharNgramLogReg().fit(tr_texts, [labels[i] for i in tr]).predict([texts[i] for i in te])
