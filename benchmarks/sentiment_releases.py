@@ -1,6 +1,6 @@
 """How often the sentiment model flags a city government's own press releases. Run on demand:
 
-    python benchmarks/sentiment_releases.py [FILE] [--model builtin] [--sample 20]
+    python benchmarks/sentiment_releases.py [FILE.jsonl.gz] [--model builtin] [--sample 20]
 
 FILE defaults to ../shared/data/press/tainan-releases-2024.jsonl.gz (8,140 real releases of another
 city government). Official releases are almost never negative news about the city, so the share
@@ -12,7 +12,6 @@ flagged titles shows whether they are real incidents and rebuttals or mistakes. 
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 from collections import Counter
@@ -22,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pipeline.sentiment import get_scorer  # noqa: E402
+from pipeline.sentiment.build import press_releases  # noqa: E402
 from pipeline.settings import load_settings  # noqa: E402
-from press.importer import open_lines  # noqa: E402
 
 DEFAULT = ROOT.parent / "shared" / "data" / "press" / "tainan-releases-2024.jsonl.gz"
 
@@ -39,8 +38,10 @@ def main() -> None:
     titles: list[str] = []
     departments: list[str] = []
     untitled = 0
-    with open_lines(args.file) as fh:
-        records = [json.loads(line) for line in fh if line.strip()]
+    try:
+        records = list(press_releases(args.file))
+    except (OSError, ValueError) as exc:  # not gzip, or a line that is not JSON
+        sys.exit(f"{args.file}: {exc}" if str(args.file) not in str(exc) else str(exc))
     for record in records:
         title = record.get("title")
         if not isinstance(title, str) or not title.strip():

@@ -26,10 +26,14 @@ def labelled_texts(path: Path) -> list[str]:
 
 
 def press_releases(path: Path) -> Iterator[dict[str, str]]:
+    """The records of a gzipped JSON Lines file of releases; a bad line is named by file and number."""
     with gzip.open(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
+        for number, line in enumerate(fh, 1):
             if line.strip():
-                yield json.loads(line)
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"{path}: line {number}: not JSON ({exc.msg})") from None
 
 
 def unlabelled_texts(press: Path, sentences: int = 16000, seed: int = 13) -> list[str]:

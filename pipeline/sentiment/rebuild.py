@@ -74,8 +74,11 @@ def main(argv: list[str] | None = None) -> None:
     for path in (args.labelled,) if args.lexical_only else (args.labelled, args.press):
         if not path.is_file():
             sys.exit(f"rebuild: {path} is missing (the team's shared data lies beside the checkout)")
-    if args.teacher is not None and not (args.teacher / "config.json").is_file():
-        sys.exit(f"rebuild: --teacher {args.teacher} is not a transformers model folder (no config.json)")
+    if args.teacher is not None:
+        try:
+            recipe.check_teacher_folder(args.teacher)
+        except ValueError as exc:
+            sys.exit(f"rebuild: --teacher {exc}")
     if args.lexical_only:
         texts, labels = recipe._load_labelled(args.labelled)
         recipe.save_lexical(texts, labels, args.out)

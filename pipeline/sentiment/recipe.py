@@ -306,6 +306,13 @@ def p_negative(logits: np.ndarray, temperature: float = 1.0, negative: Sequence[
     return np.asarray(e[:, list(negative)].sum(axis=1) / e.sum(axis=1))
 
 
+def check_teacher_folder(folder: Path) -> None:
+    """Raise ``ValueError`` naming ``folder`` unless it looks like a transformers model folder (cheap:
+    ``rebuild`` checks before its long preparation)."""
+    if not (folder / "config.json").is_file():
+        raise ValueError(f"{folder}: not a transformers model folder (no config.json)")
+
+
 def teacher_from_folder(folder: Path, task: Task = BINARY) -> tuple[Any, Any]:
     """A local Hugging Face encoder folder (BERT, RoBERTa, ...; its own tokenizer) as the teacher,
     with a freshly initialised head for ``task``: the way to a stronger teacher than e5-small when
@@ -313,8 +320,7 @@ def teacher_from_folder(folder: Path, task: Task = BINARY) -> tuple[Any, Any]:
     distillation passes per-text probabilities, so the two need not share a vocabulary."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    if not (folder / "config.json").is_file():
-        raise ValueError(f"{folder}: not a transformers model folder (no config.json)")
+    check_teacher_folder(folder)
     try:
         tok = AutoTokenizer.from_pretrained(folder, local_files_only=True)
         model = AutoModelForSequenceClassification.from_pretrained(

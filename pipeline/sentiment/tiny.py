@@ -41,7 +41,6 @@ def train_tiny(texts: Sequence[str], labels: Sequence[int], out_dir: Path, *, ep
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     vocab = build_vocab(texts)
-    (out_dir / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
     # the vocabulary as a mapping: transformers 5 ignores ``vocab_file`` (every character became [UNK])
     tok = BertTokenizer(vocab={piece: i for i, piece in enumerate(vocab)}, do_lower_case=False,
                         tokenize_chinese_chars=True)

@@ -46,11 +46,10 @@ def test_teacher_from_folder_names_a_bad_folder(tmp_path: Path) -> None:
         teacher_from_folder(tmp_path)
 
 
-def _student_with_another_vocabulary(folder: Path) -> tuple[object, object]:
+def _student_with_another_vocabulary() -> tuple[object, object]:
     """A fresh tiny BERT whose token ids for the test texts lie beyond the teacher's vocabulary."""
     from transformers import BertConfig, BertForSequenceClassification, BertTokenizer
 
-    folder.mkdir()
     filler = [chr(c) for c in range(0x9000, 0x9000 + 3000)]
     chars = sorted({ch for t in TEXTS for ch in t if not ch.isspace()} - set(filler))
     vocab = SPECIAL + filler + chars + [chr(c) for c in range(33, 127) if chr(c) not in chars]
@@ -60,12 +59,12 @@ def _student_with_another_vocabulary(folder: Path) -> tuple[object, object]:
     return BertForSequenceClassification(config), tok
 
 
-def test_distil_reads_each_model_through_its_own_tokenizer(tiny_model: Path, tmp_path: Path) -> None:
+def test_distil_reads_each_model_through_its_own_tokenizer(tiny_model: Path) -> None:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     teacher = AutoModelForSequenceClassification.from_pretrained(tiny_model)
     teacher_tok = AutoTokenizer.from_pretrained(tiny_model)
-    student, tok = _student_with_another_vocabulary(tmp_path / "student")
+    student, tok = _student_with_another_vocabulary()
     assert max(tok("市府獲國際大獎")["input_ids"]) >= teacher.config.vocab_size  # the vocabularies differ
     teacher_pred = logits_of(teacher, teacher_tok, TEXTS).argmax(1)
     assert list(teacher_pred) == LABELS  # the tiny teacher has learnt its toy task
