@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from slack_sdk.models.blocks import Block
 
-from pipeline.cli import main
+from newsdesk.cli import main
 from tests.notifications.slack_stub import TOKEN, SlackStub
 
 

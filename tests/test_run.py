@@ -12,7 +12,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from pipeline.demo.site import serve
+from newsdesk.demo.site import serve
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,7 +42,7 @@ def _count(db: Path, table: str) -> int:
 
 def _start(cfg: Path) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "NEWSDESK_", "DATABASE_URL"))}
-    return subprocess.Popen([sys.executable, "-m", "pipeline", "--config", str(cfg), "run"], cwd=ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-m", "newsdesk", "--config", str(cfg), "run"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 

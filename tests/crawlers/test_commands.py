@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawlers import state
-from pipeline.cli import main
+from newsdesk.cli import main
 from pipeline.db import open_database, transaction
 from pipeline.settings import SourceSettings
 from tests.conftest import ROOT
@@ -52,7 +52,7 @@ def test_extract_does_not_import_torch(tmp_path: Path) -> None:
     page = tmp_path / "p.html"
     page.write_bytes(article().encode())
     code = (f"import sys, runpy; sys.argv = ['newsdesk', 'extract', {str(page)!r}]\n"
-            "try:\n    runpy.run_module('pipeline', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+            "try:\n    runpy.run_module('newsdesk', run_name='__main__')\nexcept SystemExit:\n    pass\n"
             "assert 'torch' not in sys.modules and 'transformers' not in sys.modules, 'model imported'\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr

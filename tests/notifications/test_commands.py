@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from newsdesk.cli import main
 from notifications.outbox import enqueue
-from pipeline.cli import main
 from pipeline.models import Alert
 from pipeline.settings import Settings
 from tests.notifications.factories import stored_item

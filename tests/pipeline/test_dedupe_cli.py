@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from pipeline.cli import main
+from newsdesk.cli import main
 
 WIRE = ("臺北市政府交通局今天宣布，明年元旦起YouBike前30分鐘免費政策將調整為前30分鐘5元，"
         "市民可使用悠遊卡或台北通付費，交通局表示調整後的收入將用於增設站點與維護車輛。")

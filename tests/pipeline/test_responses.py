@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.cli import main
+from newsdesk.cli import main
 from pipeline.items import Item, Match
 from pipeline.models import Cluster, Release, Response
 from pipeline.responses import ResponseError, assign, dismiss, is_overdue, respond, tally, track

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.cli import main
+from newsdesk.cli import main
 from pipeline.models import Alert, ItemRow, MatchRow, SentimentScore
 from pipeline.settings import Settings
 from pipeline.spikes import detect, poisson_tail, write_alerts

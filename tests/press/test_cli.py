@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipeline.cli import main
+from newsdesk.cli import main
 from pipeline.settings import Settings
 
 

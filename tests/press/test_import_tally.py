@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pipeline.cli import main
+from newsdesk.cli import main
 from pipeline.models import Release
 from pipeline.settings import Settings
 from press.agencies import AgencyNames

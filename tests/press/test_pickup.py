@@ -75,7 +75,7 @@ def test_pickup_counts_outlets_that_covered_the_release(session: Session, settin
 def test_tally_pickup_command(session: Session, settings: Settings) -> None:
     from click.testing import CliRunner
 
-    from pipeline.cli import main
+    from newsdesk.cli import main
 
     release = Release(
         title="北市新公園啟用",

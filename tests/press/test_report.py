@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
-from pipeline.cli import main
+from newsdesk.cli import main
 from pipeline.models import Post, Release, Response
 from pipeline.settings import Settings
 from press.chart import draw_report

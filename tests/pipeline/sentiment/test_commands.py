@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from pipeline.app import App
-from pipeline.cli import main
+from newsdesk.app import App
+from newsdesk.cli import main
 from pipeline.models import Correction, ItemRow
 from pipeline.sentiment.hf import TransformersScorer
 

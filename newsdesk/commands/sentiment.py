@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import click
 
-from pipeline.app import App
+from newsdesk.app import App
 
 CHUNK = 256
 

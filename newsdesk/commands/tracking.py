@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from pipeline.app import App
+from newsdesk.app import App
 from pipeline.roc import parse_date
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import click
 from sqlalchemy import select
 
-from pipeline.app import App
+from newsdesk.app import App
 
 CONTRACT = ("file", "url", "title", "text", "published_at", "authors", "language")
 

@@ -20,7 +20,7 @@ from typing import Any
 import click
 from sqlalchemy.orm import Session
 
-from pipeline.app import App
+from newsdesk.app import App
 from pipeline.db import DatabaseError
 from pipeline.items import Item
 from pipeline.runner import process
@@ -227,7 +227,7 @@ def summary_line(counts: Counter[str]) -> str:
 @click.pass_obj
 def demo(app: App, database: str) -> None:
     """The whole loop offline against a sample news site served on 127.0.0.1."""
-    from pipeline.demo.site import serve
+    from newsdesk.demo.site import serve
     from pipeline.sentiment import get_scorer
 
     db = Path(database)
@@ -267,12 +267,11 @@ def demo_summary(counts: Counter[str], again: Counter[str], db: str, notifiers: 
 
 def register() -> None:
     """Attach the commands that live in each package."""
-    from crawlers import commands as crawler_commands
-    from notifications import commands as notes
-    from pipeline import commands as core
-    from pipeline import tracking_commands as tracking
-    from pipeline.sentiment import commands as sentiment_commands
-    from press import commands as press_commands
+    from newsdesk.commands import core, tracking
+    from newsdesk.commands import crawl as crawler_commands
+    from newsdesk.commands import notify as notes
+    from newsdesk.commands import press as press_commands
+    from newsdesk.commands import sentiment as sentiment_commands
 
     groups = dict(config=config, alerts=alerts, sentiment=sentiment, tally=tally, sources=sources)
     core.register(main, **groups)

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import click
 
+from newsdesk.app import App
 from notifications import outbox
 from notifications.base import TAIPEI, NotifierError
 from notifications.digest import by_agency, collect, digest_channel, parse_since, render_text, send_digest
 from notifications.factory import notifiers_from_settings
-from pipeline.app import App
 from pipeline.models import utcnow
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import click
 from sqlalchemy import select
 
-from pipeline.app import App
+from newsdesk.app import App
 from pipeline.models import Alert, ItemRow
 from pipeline.settings import effective
 

@@ -1,7 +1,7 @@
 """The command-line application object: settings and the database, opened on first use.
 
 Every ``newsdesk`` command receives it (``@click.pass_obj``); packages that add commands
-(``crawlers.commands``, ``press.commands``, ...) use it rather than reading settings themselves.
+(``newsdesk.commands.crawl``, ``newsdesk.commands.press``, ...) use it rather than reading settings themselves.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from pipeline.demo.content import ARTICLES, OUTLETS, POSTS, Article
+from newsdesk.demo.content import ARTICLES, OUTLETS, POSTS, Article
 
 _TZ = timezone(timedelta(hours=8))  # Asia/Taipei has no daylight saving
 

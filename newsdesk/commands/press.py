@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy import select
 
-from pipeline.app import App
+from newsdesk.app import App
 from pipeline.models import Post, Release, utcnow
 from press import roc
 from press.agencies import AgencyNames
