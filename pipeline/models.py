@@ -115,6 +115,10 @@ class ItemRow(Base):
     cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id"))
     priority: Mapped[str | None] = mapped_column(String(20))
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The alert decision (pipeline/stages/decide.py); its reasons are in meta["decision"].
+    government: Mapped[str | None] = mapped_column(String(20), index=True)  # TPE, NTPC, ..., CENTRAL, NONE
+    response_score: Mapped[float | None] = mapped_column(Float)  # P(needs a response from that government)
+    agency: Mapped[str | None] = mapped_column(String(100), index=True)  # the routed bureau (short name)
     meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     @property
