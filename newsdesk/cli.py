@@ -272,6 +272,7 @@ def register() -> None:
     from newsdesk.commands import notify as notes
     from newsdesk.commands import press as press_commands
     from newsdesk.commands import sentiment as sentiment_commands
+    from newsdesk.commands import tally as tally_commands
 
     groups = dict(config=config, alerts=alerts, sentiment=sentiment, tally=tally, sources=sources)
     core.register(main, **groups)
@@ -279,6 +280,7 @@ def register() -> None:
     notes.register(main, **groups)
     tracking.register(main, **groups)
     press_commands.register(main, tally=tally)
+    tally_commands.register(main, tally=tally)
     sentiment_commands.register(main, alerts=alerts, sentiment=sentiment)
 
 

@@ -11,7 +11,8 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from press.report import Table
+from pipeline.tables import Table
+from press.report import Report
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -67,7 +68,7 @@ def find_cjk_font() -> str | None:
     return found
 
 
-def draw_report(tables: list[Table], path: Path, font: str | None = None) -> str | None:
+def draw_report(report: Report, path: Path, font: str | None = None) -> str | None:
     """Draw one panel per non-empty table into ``path``; returns the CJK font used (None: English labels)."""
     import matplotlib
 
@@ -77,10 +78,10 @@ def draw_report(tables: list[Table], path: Path, font: str | None = None) -> str
     font = font if font is not None else find_cjk_font()
     if font is None:
         log.warning("no CJK font installed (apt-get install fonts-noto-cjk): chart labels are in English")
-    shown = [t for t in tables if t.rows]
+    shown = [t for t in report.tables if t.rows]
     fig, axes = plt.subplots(len(shown) or 1, 1, figsize=(9, 3.2 * max(len(shown), 1)), squeeze=False)
     for ax, table in zip(axes[:, 0], shown, strict=False):
-        _panel(ax, table, font)
+        _panel(ax, table, report, font)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
@@ -94,15 +95,19 @@ def _label(text: str, font: str | None, index: int) -> str:
     return ENGLISH.get(text, text if text.isascii() else f"series {index + 1}")
 
 
-def _panel(ax: Axes, table: Table, font: str | None) -> None:
-    months = [m for _, m in table.period.months]
+def _panel(ax: Axes, table: Table, report: Report, font: str | None) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    months = [m for _, m in report.period.months]
     width = 0.8 / max(len(table.rows), 1)
-    for i, (name, counts) in enumerate(table.rows):
+    for i, (name, *cells) in enumerate(table.rows):
+        counts = [int(n) for n in cells[: len(months)]]  # the last cell is the row's total
         xs = [x + i * width for x in range(len(months))]
         bars = ax.bar(xs, counts, width, label=_label(name, font, i))
         ax.bar_label(bars, labels=[f"{n:,}" for n in counts], fontsize=7)
     ax.set_xticks([x + width * (len(table.rows) - 1) / 2 for x in range(len(months))])
     ax.set_xticklabels([f"{m} 月" if font else f"M{m}" for m in months], fontfamily=font)
-    title = table.caption if font else f"{table.period.months[0][0]} months {months[0]}-{months[-1]}"
+    title = table.title if font else f"{report.period.months[0][0]} months {months[0]}-{months[-1]}"
     ax.set_title(title, fontfamily=font)
     ax.legend(prop={"family": font} if font else None, fontsize=8)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: never 0.5 of a release

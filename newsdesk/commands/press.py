@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import functools
 import getpass
 import io
-import json
-import unicodedata
 from collections.abc import Callable
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,7 +18,6 @@ from press import roc
 from press.agencies import AgencyNames
 from press.drafting import DraftError, draft, parse_sets, render_release
 from press.importer import import_releases
-from press.tally import TallyRow, tally_posts, tally_releases
 from press.templating import TemplateFieldError
 from press.workflow import WorkflowError, approve, edit, history, submit, withdraw
 
@@ -60,12 +55,8 @@ def _release(session: Any, release_id: int) -> Release:
 
 
 def register(main: click.Group, **groups: click.Group) -> None:
-    """Attach the ``press`` group, ``tally releases``/``tally posts`` and ``report``."""
+    """Attach the ``press`` group (tallies and the report are in :mod:`newsdesk.commands.tally`)."""
     main.add_command(press)
-    main.add_command(report)
-    groups["tally"].add_command(tally_releases_cmd)
-    groups["tally"].add_command(tally_posts_cmd)
-    groups["tally"].add_command(tally_pickup_cmd)
 
 
 @click.group()
@@ -336,203 +327,3 @@ def feed_cmd(app: App) -> None:
 
     with app.session() as session:
         click.echo(f"wrote {write_feed(session, app.settings)}")
-
-
-# --- tallies and the report -------------------------------------------------------------------
-
-
-def _range(start: str | None, end: str | None, tz: str) -> tuple[datetime, datetime]:
-    """--from and --to are inclusive local dates (ISO or ROC)."""
-    from zoneinfo import ZoneInfo
-
-    zone = ZoneInfo(tz)
-    first = roc.parse_date(start) if start else datetime(1912, 1, 1).date()
-    last = roc.parse_date(end) if end else utcnow().astimezone(zone).date()
-    if last < first:
-        raise ValueError(f"--to {end} is before --from {start}")
-    lo = datetime.combine(first, datetime.min.time(), zone)
-    hi = datetime.combine(last + timedelta(days=1), datetime.min.time(), zone)
-    return lo, hi
-
-
-def _width(text: str) -> int:
-    """Terminal columns: CJK characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _cell(value: object) -> str:
-    return f"{value:,}" if isinstance(value, int) else str(value)
-
-
-def _aligned(table: list[list[str]]) -> list[str]:
-    widths = [max(_width(row[i]) for row in table) for i in range(len(table[0]))]
-    lines = []
-    for row in table:
-        cells = [
-            c.rjust(w) if c.replace(",", "").isdigit() else c + " " * (w - _width(c))
-            for c, w in zip(row, widths, strict=True)
-        ]
-        lines.append("  ".join(cells).rstrip())
-    return lines
-
-
-def _emit(rows: list[TallyRow], by: list[str], fmt: str, output: Path | None) -> None:
-    header = [*by, "count"]
-    records = [[*r.key, r.count] for r in rows]
-    if fmt == "xlsx":
-        if output is None:
-            raise ValueError("--format xlsx needs --output FILE.xlsx")
-        from openpyxl import Workbook
-
-        wb = Workbook()
-        ws = wb.active
-        assert ws is not None
-        ws.append(header)
-        for rec in records:
-            ws.append(rec)
-        wb.save(output)
-        click.echo(f"wrote {output}")
-        return
-    if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(records)
-        text = buf.getvalue()
-    elif fmt == "json":
-        text = json.dumps(
-            [dict(zip(header, rec, strict=True)) for rec in records], ensure_ascii=False, indent=1
-        )
-    else:
-        lines = _aligned([[str(h) for h in header]] + [[_cell(v) for v in rec] for rec in records])
-        lines.append(f"total {sum(r.count for r in rows):,}")
-        text = "\n".join(lines) + "\n"
-    if output:
-        output.write_text(text, encoding="utf-8")
-        click.echo(f"wrote {output}")
-    else:
-        click.echo(text, nl=False)
-
-
-tally_options = [
-    click.option("--from", "start", help="first day (2024-01-01 or 113年1月1日)"),
-    click.option("--to", "end", help="last day, inclusive"),
-    click.option("--format", "fmt", type=click.Choice(["csv", "table", "json", "xlsx"]), default="table"),
-    click.option("--output", type=click.Path(dir_okay=False, path_type=Path)),
-]
-
-
-def _with(options: list[Callable[[F], F]]) -> Callable[[F], F]:
-    def deco(fn: F) -> F:
-        for opt in reversed(options):
-            fn = opt(fn)
-        return fn
-
-    return deco
-
-
-@click.command("releases")
-@_with(tally_options)
-@click.option("--by", default="month,agency", show_default=True, help="month, agency, kind (comma-separated)")
-@click.option("--agency", help="only this agency")
-@click.pass_obj
-@user_errors
-def tally_releases_cmd(
-    app: App, start: str | None, end: str | None, fmt: str, output: Path | None, by: str, agency: str | None
-) -> None:
-    """Published releases per month and agency (months as YYYY-MM, in the office's zone)."""
-    tz = app.settings.office.timezone
-    lo, hi = _range(start, end, tz)
-    keys = [b.strip() for b in by.split(",") if b.strip()]
-    with app.session() as session:
-        rows = tally_releases(session, lo, hi, keys, agency=agency, tz=tz)
-    _emit(rows, keys, fmt, output)
-
-
-@click.command("posts")
-@_with(tally_options)
-@click.option("--by", default="month,platform", show_default=True, help="month, platform")
-@click.pass_obj
-@user_errors
-def tally_posts_cmd(
-    app: App, start: str | None, end: str | None, fmt: str, output: Path | None, by: str
-) -> None:
-    """Published posts per platform and month."""
-    tz = app.settings.office.timezone
-    lo, hi = _range(start, end, tz)
-    keys = [b.strip() for b in by.split(",") if b.strip()]
-    with app.session() as session:
-        rows = tally_posts(session, lo, hi, keys, tz=tz)
-    _emit(rows, keys, fmt, output)
-
-
-@click.command("report")
-@click.option(
-    "--half", "period_text", required=True, help="ROC period: 113H1, 113H2 (also 113Q3, 113-09, 113)"
-)
-@click.option("--format", "fmt", type=click.Choice(["md", "csv", "png", "all"]), default="md")
-@click.option(
-    "--output",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="folder for report-<period>.md/.csv/.png (md and csv print to stdout without it)",
-)
-@click.pass_obj
-@user_errors
-def report(app: App, period_text: str, fmt: str, out_dir: Path | None) -> None:
-    """The office's council-report tables: releases (本處 / 全府), posts per platform, responses."""
-    from press.report import build_report, report_csv, report_markdown
-
-    period = roc.parse_period(period_text)
-    with app.session() as session:
-        tables = build_report(session, app.settings, period)
-    outputs = {"md": report_markdown, "csv": report_csv}
-    for kind in ["md", "csv", "png"] if fmt == "all" else [fmt]:
-        if kind == "png":
-            from press.chart import draw_report
-
-            path = (out_dir or Path(".")) / f"report-{period_text}.png"
-            font = draw_report(tables, path)
-            click.echo(
-                f"wrote {path}" + ("" if font else " (no CJK font: English labels; install fonts-noto-cjk)")
-            )
-        elif out_dir:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            path = out_dir / f"report-{period_text}.{kind}"
-            path.write_text(outputs[kind](tables), encoding="utf-8")
-            click.echo(f"wrote {path}")
-        else:
-            click.echo(outputs[kind](tables))
-
-
-@click.command("pickup")
-@_with(tally_options)
-@click.pass_obj
-@user_errors
-def tally_pickup_cmd(app: App, start: str | None, end: str | None, fmt: str, output: Path | None) -> None:
-    """Per published release: how many outlets picked it up (see ``press pickup``)."""
-    from press.pickup import outlets_of
-
-    tz = app.settings.office.timezone
-    lo, hi = _range(start, end, tz)
-    with app.session() as session:
-        releases = session.scalars(
-            select(Release)
-            .where(Release.status == "published", Release.imported.is_(False))
-            .where(Release.published_at >= lo, Release.published_at < hi)
-            .order_by(Release.published_at)
-        ).all()
-        rows = [
-            TallyRow(
-                (
-                    str(r.id),
-                    roc.roc_date(r.published_at, tz) if r.published_at else "",
-                    r.agency,
-                    r.title,
-                    "、".join(outlets_of(r)),
-                ),
-                len(outlets_of(r)),
-            )
-            for r in releases
-        ]
-    _emit(rows, ["release", "date", "agency", "title", "outlets"], fmt, output)

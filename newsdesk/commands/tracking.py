@@ -1,11 +1,10 @@
-"""Commands of the pipeline stages: ``dedupe``, ``responses list/assign/respond/dismiss``,
-``tally responses`` and ``spikes``."""
+"""Commands of the pipeline stages: ``dedupe``, ``responses list/assign/respond/dismiss`` and ``spikes``."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
-from datetime import date, datetime, time, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, TextIO
 from zoneinfo import ZoneInfo
 
@@ -15,9 +14,8 @@ from newsdesk.app import App
 from pipeline.roc import parse_date
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
 
-    from pipeline.responses import TallyRow
+    pass
 
 def parse_day(value: str, option: str) -> date:
     """``2024-01-31`` or an ROC date (``113-01-31``, ``113/1/31``, ``113年1月31日``)."""
@@ -41,8 +39,6 @@ def register(main: click.Group, **groups: click.Group) -> None:
     main.add_command(dedupe_cmd)
     main.add_command(spikes_cmd)
     main.add_command(responses)
-    groups["tally"].add_command(tally_responses)
-    groups["tally"].add_command(tally_routed)
 
 
 @click.command("dedupe")
@@ -177,58 +173,3 @@ def dismiss_cmd(app: App, response_id: int, reason: str) -> None:
             click.echo(f"#{row.id} dismissed")
 
     _run(go)
-
-
-def _period_options(fn: Callable[..., None]) -> Callable[..., None]:
-    for option in reversed((
-        click.option("--from", "start", required=True, help="first day (YYYY-MM-DD or ROC 113-01-01)"),
-        click.option("--to", "end", required=True, help="last day, included"),
-        click.option("--by", "by", default="agency,month", show_default=True, help="agency, month or both"),
-    )):
-        fn = option(fn)
-    return fn
-
-
-def _tally(app: App, start: str, end: str, by: str, what: str,
-           count: Callable[[Session, datetime, datetime, list[str], str], Sequence[TallyRow]]) -> None:
-    """Count in the office's days [--from, --to] grouped by --by, and print the table."""
-    zone = app.settings.office.timezone
-    first, last = parse_day(start, "--from"), parse_day(end, "--to")
-    if last < first:
-        raise click.BadParameter(f"{end} is before {start}", param_hint="--to")
-    keys = [b.strip() for b in by.split(",") if b.strip()]
-
-    def go() -> None:
-        with app.session() as session:
-            rows = count(session, day_start(first, zone), day_start(last + timedelta(days=1), zone), keys, zone)
-        _table(keys, what, rows)
-
-    _run(go)
-
-
-@click.command("responses")
-@_period_options
-@click.pass_obj
-def tally_responses(app: App, start: str, end: str, by: str) -> None:
-    """Responses given in a period, by agency and month: --from 113-01-01 --to 113-06-30."""
-    from pipeline.responses import tally
-
-    _tally(app, start, end, by, "responses", tally)
-
-
-@click.command("routed")
-@_period_options
-@click.pass_obj
-def tally_routed(app: App, start: str, end: str, by: str) -> None:
-    """Items routed to each agency in a period, by agency and month (item time, local)."""
-    from pipeline.responses import tally_routed as count
-
-    _tally(app, start, end, by, "items", count)
-
-
-def _table(keys: list[str], what: str, rows: Sequence[TallyRow]) -> None:
-    """Tab-separated rows with thousands separators and a total line (總計)."""
-    click.echo("\t".join([*keys, what]))
-    for r in rows:
-        click.echo("\t".join([*r.key, f"{r.count:,}"]))
-    click.echo("\t".join(["總計", *[""] * (len(keys) - 1), f"{sum(r.count for r in rows):,}"]))

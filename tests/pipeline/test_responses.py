@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -124,9 +125,10 @@ def test_cli_lifecycle_and_tally(cli_db: sessionmaker[Session], settings: Settin
     roc = f"{today.year - 1911}-{today.month:02d}-{today.day:02d}"
     t = runner.invoke(main, ["tally", "responses", "--from", "113-01-01", "--to", roc, "--by", "agency"])
     assert t.exit_code == 0, t.output
-    assert t.output.splitlines()[1:] == ["體育局\t1", "總計\t1"]
+    lines = [line.split() for line in t.output.splitlines()]
+    assert lines == [["輿情回應則數"], ["機關", "回應則數"], ["體育局", "1"], ["總計", "1"]]
     bad_day = runner.invoke(main, ["tally", "responses", "--from", "113-13-01", "--to", roc])
-    assert bad_day.exit_code == 2 and "expected YYYY-MM-DD or an ROC date" in bad_day.output
+    assert bad_day.exit_code == 2 and "'113-13-01' is not a date" in bad_day.output
 
 
 def test_tally_routed_counts_items_once_per_agency(cli_db: sessionmaker[Session]) -> None:
@@ -143,10 +145,14 @@ def test_tally_routed_counts_items_once_per_agency(cli_db: sessionmaker[Session]
             row.matches = [MatchRow(agency=a, rule=f"r{i}", terms=[]) for i, a in enumerate(agencies)]
             s.add(row)
         s.commit()
-    out = CliRunner().invoke(main, ["tally", "routed", "--from", "113年1月1日", "--to", "113/6/30"])
+    args = ["tally", "routed", "--from", "113年1月1日", "--to", "2024/6/30", "--format", "csv"]
+    out = CliRunner().invoke(main, args)
     assert out.exit_code == 0, out.output
-    assert out.output.splitlines() == ["agency\tmonth\titems", "捷運公司\t2024-01\t1", "捷運公司\t2024-02\t1",
-                                       "捷運局\t2024-01\t1", "總計\t\t3"]
+    assert out.stdout_bytes.decode("utf-8-sig").splitlines() == [
+        "機關,月份,則數", "捷運公司,113年1月,1", "捷運公司,113年2月,1", "捷運局,113年1月,1", "總計,,3"]
+    out = CliRunner().invoke(main, [*args[:-1], "json", "--calendar", "gregorian"])
+    doc = json.loads(out.output)
+    assert doc["rows"][0] == {"agency": "捷運公司", "month": "2024-01", "count": 1} and doc["total"] == {"count": 3}
 
 
 def test_primary_agency_prefers_a_topic_then_the_most_terms() -> None:

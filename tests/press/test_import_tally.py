@@ -77,34 +77,32 @@ def test_tally_cli_csv(tmp_path: Path, settings: Settings) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["press", "import", str(_write(tmp_path))], env=env)
     assert result.exit_code == 0, result.output
-    result = runner.invoke(
-        main,
-        [
-            "tally",
-            "releases",
-            "--from",
-            "113年1月1日",
-            "--to",
-            "2024-02-29",
-            "--by",
-            "month,agency",
-            "--format",
-            "csv",
-        ],
-        env=env,
-    )
+    args = ["tally", "releases", "--from", "113年1月1日", "--to", "2024/02/29", "--by", "month,agency"]
+    result = runner.invoke(main, [*args, "--format", "csv"], env=env)
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == [
-        "month,agency,count",
-        "2024-01,都發局,1",
-        "2024-02,工務局,1",
-        "2024-02,秘書處,1",
+    assert result.stdout_bytes.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel on Windows reads the Chinese
+    assert result.stdout_bytes.decode("utf-8-sig").splitlines() == [
+        "月份,機關,則數",
+        "113年1月,都發局,1",
+        "113年2月,工務局,1",
+        "113年2月,秘書處,1",
+        "總計,,3",
     ]
+    result = runner.invoke(main, [*args, "--format", "csv", "--calendar", "gregorian"], env=env)
+    assert result.stdout_bytes.decode("utf-8-sig").splitlines()[1] == "2024-01,都發局,1"
+    result = runner.invoke(main, [*args, "--format", "table"], env=env)
+    assert result.output.splitlines()[-1].split() == ["總計", "3"]
     out = tmp_path / "t.xlsx"
     result = runner.invoke(main, ["tally", "releases", "--format", "xlsx", "--output", str(out)], env=env)
-    assert result.exit_code == 0 and out.stat().st_size > 0
+    assert result.exit_code == 0, result.output
+    from openpyxl import load_workbook
+
+    wb = load_workbook(out)
+    assert wb.sheetnames == ["新聞稿"]
+    rows = [[c.value for c in row] for row in wb["新聞稿"].iter_rows()]
+    assert rows[0] == ["月份", "機關", "則數"] and rows[-1] == ["總計", None, 6]
     bad = runner.invoke(main, ["tally", "releases", "--by", "color"], env=env)
-    assert bad.exit_code == 1 and "--by color: choose from month, agency, kind" in bad.output
+    assert bad.exit_code == 2 and "color: choose from month, agency, kind" in bad.output
 
 
 def test_import_missing_file_names_it(tmp_path: Path, settings: Settings) -> None:

@@ -92,7 +92,8 @@ def test_tally_pickup_command(session: Session, settings: Settings) -> None:
         env={"DATABASE_URL": settings.database_url},
     )
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == [
-        "release,date,agency,title,outlets,count",
-        f"{release.id},113年9月2日,工務局,北市新公園啟用,cna、ltn,2",
+    assert result.stdout_bytes.decode("utf-8-sig").splitlines() == [
+        "新聞稿編號,發布日期,機關,標題,刊登媒體,媒體家數",
+        f"{release.id},113年9月2日,工務局,北市新公園啟用,中央社、自由時報,2",
+        "總計,,,,,2",
     ]

@@ -19,7 +19,8 @@ def test_naive_datetime_is_refused() -> None:
         roc.roc_date(datetime(2024, 9, 2, 10, 0))
 
 
-@pytest.mark.parametrize("text", ["113年9月2日", "113/9/2", "113-09-02", "中華民國113年9月2日", "2024-09-02"])
+@pytest.mark.parametrize("text", ["113年9月2日", "113/9/2", "113-09-02", "中華民國113年9月2日", "2024-09-02",
+                                  "2024/09/02", "2024/9/2", "2024.9.2", "2024年9月2日", " 113.09.02 "])
 def test_parse_date_roc_and_iso(text: str) -> None:
     assert roc.parse_date(text) == date(2024, 9, 2)
 
