@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.db import describe, open_database, transaction
+from pipeline.db import MissingDatabase, describe, open_database, open_existing, transaction
 from pipeline.settings import Settings, load_settings
 
 log = logging.getLogger("newsdesk")
@@ -50,6 +50,30 @@ class App:
     def session(self) -> Iterator[Session]:
         with transaction(self.sessions) as s:
             yield s
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for a command that only reads: it never creates a database, and where there is
+        none it says where it looked and how to start (exit status 2, no traceback)."""
+        if self._factory is None:
+            try:
+                self._factory = open_existing(self.settings.database_url)
+            except MissingDatabase as exc:
+                raise MissingDatabase(f"{exc} (database_url from {self.database_origin()}). Nothing has been "
+                                      "collected here yet: start with `newsdesk crawl --once`, `newsdesk run` or "
+                                      "`newsdesk demo`, or point DATABASE_URL at your database.") from None
+        with transaction(self._factory) as s:
+            yield s
+
+    def database_origin(self) -> str:
+        """Where ``database_url`` came from: the command line, DATABASE_URL, a settings file or the defaults."""
+        import os
+
+        if "database_url" in self.overrides:
+            return "the command line"
+        if os.environ.get("DATABASE_URL"):
+            return "DATABASE_URL"
+        return self.settings.config_path or "the shipped defaults"
 
     def database_label(self) -> str:
         return describe(self.sessions.kw["bind"])

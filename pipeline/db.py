@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -33,11 +34,41 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def make_engine(url: str) -> Engine:
+def masked(url: str) -> str:
+    """The URL with any password hidden, even when it does not parse."""
+    return re.sub(r"(://[^/:@]*:)[^@/]*@", r"\1***@", url)
+
+
+def check_url(url: str) -> URL:
+    """Parse a database URL and check what SQLAlchemy would only find when connecting.
+
+    Raises :class:`DatabaseError` naming the problem: not a URL, a port that is not a number, an
+    unknown dialect or a driver that is not installed, a SQLite URL with a user, password, host or port.
+    """
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise DatabaseError(f"database_url {url!r} is not a SQLAlchemy URL: {exc}") from None
+    except (ArgumentError, ValueError) as exc:
+        raise DatabaseError(f"{masked(url)} is not a database URL ({exc}); "
+                            "use e.g. sqlite:///newsdesk.db or postgresql+psycopg://user@host:5432/db") from None
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise DatabaseError(f"{masked(url)}: port {parsed.port} is not 1-65535")
+    try:
+        dialect = parsed.get_dialect()
+        dialect.import_dbapi()
+    except NoSuchModuleError:
+        raise DatabaseError(f"{masked(url)}: unknown database {parsed.drivername!r} "
+                            "(newsdesk runs on sqlite and postgresql+psycopg)") from None
+    except ImportError as exc:
+        raise DatabaseError(f"{masked(url)}: the driver for {parsed.drivername!r} is not installed ({exc.name}); "
+                            "newsdesk runs on sqlite and postgresql+psycopg") from None
+    if parsed.get_backend_name() == "sqlite" and (parsed.username or parsed.password or parsed.host or parsed.port):
+        raise DatabaseError(f"{masked(url)}: a SQLite URL names a file and takes no user, password, host or port "
+                            "(sqlite:///relative.db or sqlite:////absolute/path.db)")
+    return parsed
+
+
+def make_engine(url: str) -> Engine:
+    parsed = check_url(url)
     if parsed.get_backend_name() == "sqlite":
         # Wait up to 10 s for another writer (a second `run`), unless the URL says ?timeout=N.
         engine = create_engine(url, connect_args={} if "timeout" in parsed.query else {"timeout": 10})
@@ -65,6 +96,32 @@ def migrate(engine: Engine) -> None:
             command.upgrade(cfg, "head")
     except OperationalError as exc:
         raise DatabaseError(f"cannot migrate database {describe(engine)}: {exc.orig}") from None
+
+
+class MissingDatabase(DatabaseError):
+    """A command that only reads found no newsdesk database where the settings point."""
+
+
+def open_existing(url: str) -> sessionmaker[Session]:
+    """Like :func:`open_database`, but never creates one: a SQLite file must exist and a server
+    database must already hold newsdesk's tables (:class:`MissingDatabase` otherwise)."""
+    from sqlalchemy import inspect
+
+    parsed = check_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database)
+        if not path.is_file():
+            raise MissingDatabase(f"no newsdesk database at {path.resolve()}")
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            has_schema = inspect(conn).has_table("alembic_version")
+    except OperationalError as exc:
+        raise DatabaseError(f"cannot open database {describe(engine)}: {exc.orig}") from None
+    if not has_schema:
+        raise MissingDatabase(f"database {describe(engine)} has no newsdesk tables yet")
+    migrate(engine)  # an older schema is brought up to date; nothing new is created
+    return sessionmaker(engine, expire_on_commit=False)
 
 
 def open_database(url: str) -> sessionmaker[Session]:

@@ -17,9 +17,9 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 DEFAULT_CONFIG = Path(__file__).with_name("default.toml")
 TIMEZONE = "Asia/Taipei"
@@ -52,20 +52,84 @@ class ConfigError(Exception):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a TOML value of the wrong type is an error ("yes" is not true, "30" is not 30)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def _zone(value: str) -> str:
+    """An IANA time zone that this machine knows (``Asia/Taipei``)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Taipei)") from None
+    return value
+
+
+def _clock(value: str) -> str:
+    """``HH:MM`` on a 24-hour clock: 00:00 to 23:59."""
+    import re
+
+    m = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)", value)
+    if not m:
+        raise ValueError(f"{value!r} is not a time of day HH:MM between 00:00 and 23:59")
+    return value
+
+
+def _hours(value: str | None) -> str | None:
+    """``HH:MM-HH:MM`` (quiet hours), each end a valid time of day."""
+    if value is None:
+        return value
+    start, sep, end = value.partition("-")
+    if not sep:
+        raise ValueError(f"{value!r} is not HH:MM-HH:MM (e.g. 23:00-07:00)")
+    _clock(start.strip())
+    _clock(end.strip())
+    return value
+
+
+def _url(value: str) -> str:
+    """Empty, or an http(s) URL with a host."""
+    from urllib.parse import urlsplit
+
+    if not value:
+        return value
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) URL with a host")
+    return value
+
+
+def _email(value: str) -> str:
+    import re
+
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+", value):
+        raise ValueError(f"{value!r} is not an e-mail address")
+    return value
+
+
+Zone = Annotated[str, AfterValidator(_zone)]
+Clock = Annotated[str, AfterValidator(_clock)]
+Url = Annotated[str, AfterValidator(_url)]
+Email = Annotated[str, AfterValidator(_email)]
 
 
 class OfficeSettings(_Model):
     name: str = Field(description="the office running newsdesk (本處), an agency short name")
     city: str = Field(default="臺北市", description="the city whose policy is watched")
-    timezone: str = Field(default=TIMEZONE, description="IANA zone for display and schedules")
+    timezone: Zone = Field(default=TIMEZONE, description="IANA zone for display and schedules")
 
 
 class SourceSettings(_Model):
     name: str
     type: Literal["feed", "site", "ptt", "dcard", "threads", "facebook", "instagram", "youtube",
                   "mastodon", "bluesky"] = "feed"
-    url: str = ""
+    url: Url = ""
     outlet: str | None = None
     language: str = "zh-Hant"
     interval: int = Field(default=900, ge=30, description="seconds between polls")
@@ -131,8 +195,8 @@ class EmailSettings(_Model):
     port: int = Field(default=587, ge=1, le=65535)
     starttls: bool = True
     username: str = ""
-    sender: str = "newsdesk@localhost"
-    recipients: list[str] = Field(default_factory=list)
+    sender: Email = "newsdesk@localhost"
+    recipients: list[Email] = Field(default_factory=list)
     timeout: int = Field(default=30, ge=1)
 
 
@@ -140,8 +204,8 @@ class NotificationSettings(_Model):
     console: bool = True
     slack: SlackSettings = SlackSettings()
     email: EmailSettings = EmailSettings()
-    quiet_hours: str | None = Field(default=None, pattern=r"^\d\d:\d\d-\d\d:\d\d$",
-                                    description="HH:MM-HH:MM, office time, when alerts wait (23:00-07:00)")
+    quiet_hours: Annotated[str | None, AfterValidator(_hours)] = Field(
+        default=None, description="HH:MM-HH:MM, office time, when alerts wait (23:00-07:00)")
     breakthrough: list[str] = Field(default_factory=lambda: ["critical"],
                                     description="priorities sent even in quiet hours")
     max_attempts: int = Field(default=12, ge=1, description="tries before an alert is dead-lettered")
@@ -149,7 +213,7 @@ class NotificationSettings(_Model):
 
 
 class ScheduleSettings(_Model):
-    digest_time: str = Field(default="08:00", pattern=r"^\d\d:\d\d$")
+    digest_time: Clock = Field(default="08:00", description="office time of the daily digest, HH:MM")
     jitter: int = Field(default=30, ge=0)
 
 
@@ -248,10 +312,10 @@ class PlatformSettings(_Model):
     enabled: bool = Field(default=False, description="publish to this platform")
     dry_run: bool | Literal["auto"] = Field(
         default="auto", description="'auto': dry run until the platform's token is in the environment")
-    base_url: str = Field(default="", description="API base URL (tests point it at a local stub)")
+    base_url: Url = Field(default="", description="API base URL (tests point it at a local stub)")
     account: str = Field(default="", description="page id, IG/Threads user id, handle or channel")
     token_env: str = Field(default="", description="environment variable holding the token")
-    slots: list[str] = Field(default_factory=list, description="Asia/Taipei HH:MM publishing slots")
+    slots: list[Clock] = Field(default_factory=list, description="Asia/Taipei HH:MM publishing slots")
     api_version: str = Field(default="", description="e.g. v25.0 for the Graph API")
     poll_interval: float = Field(default=3.0, ge=0, description="seconds between container status checks")
     daily_limit: int | None = Field(
@@ -260,17 +324,12 @@ class PlatformSettings(_Model):
     @field_validator("slots")
     @classmethod
     def _slots(cls, v: list[str]) -> list[str]:
-        import re
-
-        bad = [s for s in v if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", s)]
-        if bad:
-            raise ValueError(f"slots must be HH:MM, got {bad}")
         return sorted(v)
 
 
 class FeedSettings(_Model):
     path: str = Field(default="releases.xml", description="where the office's Atom feed is written")
-    url: str = Field(default="https://www.gov.taipei/press/releases.xml", description="its public URL")
+    url: Url = Field(default="https://www.gov.taipei/press/releases.xml", description="its public URL")
     title: str = Field(default="臺北市政府新聞稿", description="the feed's title")
     entries: int = Field(default=50, ge=1, description="how many latest releases the feed keeps")
 
@@ -285,7 +344,7 @@ class PressSettings(_Model):
     missed_grace_minutes: int = Field(default=60, ge=0, description="lateness that still counts as on time")
     max_attempts: int = Field(default=5, ge=1, description="retryable failures before a post is failed")
     retry_minutes: int = Field(default=5, ge=1, description="first retry delay, doubled each time")
-    media_base_url: str = Field(default="", description="public URL prefix where media files are served")
+    media_base_url: Url = Field(default="", description="public URL prefix where media files are served")
     pickup_days: int = Field(default=3, ge=1, description="days after publication to look for coverage")
     pickup_threshold: float = Field(
         default=0.4, gt=0, le=1, description="share of the release's character pairs an article must repeat")
@@ -372,7 +431,7 @@ def _describe(exc: ValidationError, origin: str) -> str:
     lines = []
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"].removeprefix("Value error, ")
         lines.append(f"{origin}: {key}: {msg}")
     return "\n".join(lines)
 
@@ -406,20 +465,42 @@ def load_settings(
         data = _merge(data, _read_toml(cfg))
         origin = str(cfg)
         data["config_path"] = str(cfg)
+    db_origin = f"{origin}: database_url"
     if use_env:
         if os.environ.get("DATABASE_URL"):
             data["database_url"] = sqlite_url(os.environ["DATABASE_URL"])
+            db_origin = "DATABASE_URL"
         if os.environ.get("NEWSDESK_SENTIMENT_MODEL"):
             data.setdefault("sentiment", {})["model"] = os.environ["NEWSDESK_SENTIMENT_MODEL"]
     if overrides:
         data = _merge(data, overrides)
+        if "database_url" in overrides:
+            db_origin = "database_url (command line)"
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, origin)) from None
+    _check_database(settings.database_url, db_origin)
     _check_references(settings, origin)
     _check_queries(settings, origin)
+    _check_paths(settings, origin)
     return settings
+
+
+def _check_database(url: str, origin: str) -> None:
+    """A malformed database URL is a settings error, reported before any command runs."""
+    from pipeline.db import DatabaseError, check_url
+
+    try:
+        check_url(url)
+    except DatabaseError as exc:
+        raise ConfigError(f"{origin}: {exc}") from None
+
+
+def _check_paths(settings: Settings, origin: str) -> None:
+    folder = settings.press.template_dir
+    if folder and not Path(folder).is_dir():
+        raise ConfigError(f"{origin}: press.template_dir: {folder} is not a folder")
 
 
 def _check_queries(settings: Settings, origin: str) -> None:
@@ -451,6 +532,15 @@ def _check_references(settings: Settings, origin: str) -> None:
                               "is not a declared secret (pipeline/settings.py ENVIRONMENT)")
     if settings.office.name not in known:
         raise ConfigError(f"{origin}: office.name: {settings.office.name!r} is not one of the [[agencies]]")
+    for i, rule in enumerate(settings.triage.rules):
+        for a in rule.agencies:
+            if a not in known:
+                raise ConfigError(f"{origin}: triage.rules.{i}.agencies: unknown agency {a!r}")
+    targets = known | {t.name for t in settings.topics} | set(settings.triage.deadlines) | {"spike"}
+    for key in settings.notifications.slack.channels:
+        if key not in targets:
+            raise ConfigError(f"{origin}: notifications.slack.channels: {key!r} is not an agency, a topic, a "
+                              f"priority ({', '.join(settings.triage.deadlines)}) or 'spike'")
 
 
 def effective(settings: Settings) -> dict[str, Any]:

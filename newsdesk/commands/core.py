@@ -41,7 +41,7 @@ def config_check(app: App, as_json: bool) -> None:
 def alerts_list(app: App, status: str | None, limit: int) -> None:
     """The latest alerts: when, status, channel, headline and agencies."""
     tz = ZoneInfo(app.settings.office.timezone)
-    with app.session() as session:
+    with app.read_session() as session:
         query = select(Alert, ItemRow).outerjoin(ItemRow, Alert.item_id == ItemRow.id)
         if status:
             query = query.where(Alert.status == status)

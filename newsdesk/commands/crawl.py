@@ -79,7 +79,7 @@ def status_cmd(app: App, as_json: bool) -> None:
     from pipeline.models import Source
 
     zone = ZoneInfo(app.settings.office.timezone)
-    with app.session() as session:
+    with app.read_session() as session:
         rows = {r.name: r for r in session.scalars(select(Source))}
         table = []
         for src in app.settings.sources:

@@ -37,7 +37,7 @@ def register(main: click.Group, **groups: click.Group) -> None:
     @click.pass_obj
     def failed(app: App, as_json: bool) -> None:
         """Alerts that could not be delivered: dead (gave up) and failing (will retry)."""
-        with app.session() as session:
+        with app.read_session() as session:
             rows = outbox.dead_letters(session)
             for a in rows:
                 if as_json:
@@ -106,7 +106,7 @@ def register(main: click.Group, **groups: click.Group) -> None:
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--since") from None
         now = utcnow()
-        with app.session() as session:
+        with app.read_session() as session:
             d = collect(session, now - period, now, app.settings.office.timezone)
         click.echo(json.dumps(by_agency(d), ensure_ascii=False) if as_json else render_text(d))
         if png is not None:

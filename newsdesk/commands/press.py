@@ -120,7 +120,7 @@ def draft_cmd(
 @user_errors
 def show_cmd(app: App, release_id: int, fmt: str) -> None:
     """Print a release as text, Markdown or HTML."""
-    with app.session() as session:
+    with app.read_session() as session:
         click.echo(render_release(_release(session, release_id), app.settings, fmt), nl=False)
 
 
@@ -266,7 +266,7 @@ def withdraw_cmd(app: App, release_id: int, note: str | None, actor: str) -> Non
 def history_cmd(app: App, release_id: int) -> None:
     """Every transition of a release: when, who, from, to."""
     tz = app.settings.office.timezone
-    with app.session() as session:
+    with app.read_session() as session:
         for step in history(session, release_id):
             click.echo(
                 f"{roc.roc_datetime(step.at, tz)}  {step.actor}  {step.from_status or '-'} → "
@@ -281,7 +281,7 @@ def history_cmd(app: App, release_id: int) -> None:
 def list_cmd(app: App, status: str | None, limit: int) -> None:
     """Recent releases (imported history excluded) and their posts."""
     tz = app.settings.office.timezone
-    with app.session() as session:
+    with app.read_session() as session:
         stmt = select(Release).where(Release.imported.is_(False)).order_by(Release.id.desc()).limit(limit)
         if status:
             stmt = stmt.where(Release.status == status)
@@ -314,7 +314,7 @@ def pickup_cmd(app: App) -> None:
     """Match recent coverage to the releases it picked up (the scheduler does this too)."""
     from press.pickup import update_pickup
 
-    with app.session() as session:
+    with app.read_session() as session:
         n = update_pickup(session, app.settings, utcnow())
     click.echo(f"pickup checked for {n} release(s)")
 
@@ -325,5 +325,5 @@ def feed_cmd(app: App) -> None:
     """Write the office's releases feed (Atom) now."""
     from press.feed import write_feed
 
-    with app.session() as session:
+    with app.read_session() as session:
         click.echo(f"wrote {write_feed(session, app.settings)}")

@@ -143,6 +143,7 @@ def eval_cmd(app: App, file: Path, threshold: float | None, baseline_cv: int, as
 def train_cmd(app: App, data: tuple[Path, ...], corrections: bool, base: str | None, out: Path,
               calibrate: Path | None, epochs: int, lr: float) -> None:
     """Fine-tune a model on labelled files and/or the officers' corrections."""
+    from pipeline.db import MissingDatabase
     from pipeline.sentiment import resolve_model
     from pipeline.sentiment.data import DataError, Example, read_labelled
     from pipeline.sentiment.data import corrections as stored
@@ -157,8 +158,12 @@ def train_cmd(app: App, data: tuple[Path, ...], corrections: bool, base: str | N
     except DataError as exc:
         raise click.ClickException(str(exc)) from None
     if corrections:
-        with app.session() as session:
-            found = stored(session)
+        try:
+            with app.read_session() as session:
+                found = stored(session)
+        except MissingDatabase as exc:
+            found = []
+            click.echo(f"no corrections: {str(exc).split(' (')[0]}", err=True)
         click.echo(f"{len(found)} correction(s) from the database", err=True)
         examples.extend(found)
     info = train_model(resolve_model(base or settings.model), examples, out, labels=settings.labels,

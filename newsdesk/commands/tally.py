@@ -66,7 +66,7 @@ def releases_cmd(app: App, start: str | None, end: str | None, fmt: str, output:
     keys = parse_by(by, "releases")
     zone = app.settings.office.timezone
     lo, hi = period(start, end, zone)
-    with app.session() as session:
+    with app.read_session() as session:
         rows = tally_releases(session, lo, hi, keys, agency=agency, tz=zone)
     emit(grouped_table("新聞稿", keys, rows, calendar, title="新聞稿發布則數"), fmt, output)
 
@@ -83,7 +83,7 @@ def posts_cmd(app: App, start: str | None, end: str | None, fmt: str, output: Pa
     keys = parse_by(by, "posts")
     zone = app.settings.office.timezone
     lo, hi = period(start, end, zone)
-    with app.session() as session:
+    with app.read_session() as session:
         rows = tally_posts(session, lo, hi, keys, tz=zone)
     emit(grouped_table("社群貼文", keys, rows, calendar, title="社群平臺貼文則數"), fmt, output)
 
@@ -122,7 +122,7 @@ def _tally_pipeline(app: App, start: str | None, end: str | None, fmt: str, outp
     zone = app.settings.office.timezone
     lo, hi = period(start, end, zone)
     try:
-        with app.session() as session:
+        with app.read_session() as session:
             rows = count(session, lo, hi, keys, zone)
     except ResponseError as exc:
         raise click.ClickException(str(exc)) from None
@@ -140,7 +140,7 @@ def pickup_cmd(app: App, start: str | None, end: str | None, fmt: str, output: P
 
     zone = app.settings.office.timezone
     lo, hi = period(start, end, zone)
-    with app.session() as session:
+    with app.read_session() as session:
         releases = session.scalars(
             select(Release).where(Release.status == "published", Release.imported.is_(False))
             .where(Release.published_at >= lo, Release.published_at < hi).order_by(Release.published_at)).all()
@@ -174,7 +174,7 @@ def report_cmd(app: App, period_text: str, fmt: str, only: str | None, calendar:
         half = parse_period(period_text)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--half") from None
-    with app.session() as session:
+    with app.read_session() as session:
         report = build_report(session, app.settings, half, calendar)
     chosen = [report.figures_table(), *report.tables]
     if only:

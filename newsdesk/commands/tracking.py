@@ -66,21 +66,30 @@ def dedupe_cmd(app: App, input_: TextIO, database: str | None) -> None:
 
 
 @click.command("spikes")
-@click.option("--at", "at", help="end of the window (ISO time; default now)")
+@click.option("--at", "at", help="end of the window, office time: '2024-09-02 14:00' or '113年9月2日 14:00' "
+                                 "(default now)")
 @click.option("--dry-run", is_flag=True, help="print spikes without writing alerts")
 @click.pass_obj
 def spikes_cmd(app: App, at: str | None, dry_run: bool) -> None:
     """Compare the last hour per agency and topic with its baseline; write spike alerts."""
     from pipeline.spikes import detect, write_alerts
+    from press.roc import parse_local_datetime
 
-    now = datetime.fromisoformat(at) if at else None
-    if now is not None and now.tzinfo is None:
-        now = now.replace(tzinfo=ZoneInfo(app.settings.office.timezone))
-    with app.session() as session:
+    zone = app.settings.office.timezone
+    try:
+        now = parse_local_datetime(at, zone) if at else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--at") from None
+    window = app.settings.spikes.window_minutes
+    with app.read_session() as session:
         found = detect(session, app.settings, now)
         for s in found:
             click.echo(f"{s.scope}:{s.name} [{s.kind}] {s.count} in window vs {s.expected:.2f} expected "
                        f"(p={s.p_value:.2g})")
+        if not found:
+            end = _local(now or datetime.now(ZoneInfo(zone)), zone)
+            click.echo(f"no spikes in the {window} minutes to {end} (at least "
+                       f"{app.settings.spikes.min_count} items and p < {app.settings.spikes.p_value})")
         if not dry_run:
             written = write_alerts(session, app.settings, found, app.settings.notifier_names())
             click.echo(f"{written} spike alert(s) written")
@@ -112,7 +121,7 @@ def list_cmd(app: App, status: str | None, agency: str | None, overdue: bool) ->
     from pipeline.responses import is_overdue, listing
 
     zone = app.settings.office.timezone
-    with app.session() as session:
+    with app.read_session() as session:
         rows = listing(session, status=status, agency=agency, overdue=overdue)
         for r in rows:
             title = session.get(Cluster, r.cluster_id).title if r.cluster_id else ""  # type: ignore[union-attr]
