@@ -7,19 +7,23 @@ reading (JSON-LD, meta tags) and to trafilatura for the body. Whatever is doubtf
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from crawlers.dates import aware, find_date, parse_iso
-from crawlers.outlets import Outlet, find_outlet
+from crawlers import body
+from crawlers.bylines import byline_names, labelled_names, person_names
+from crawlers.dates import aware, choose_time, find_date, find_dates, parse_iso
+from crawlers.outlets import Outlet, find_outlet, outlet_names
 from crawlers.page import Page, PageError
-from crawlers.parsers import Parser, byline_authors
+from crawlers.parsers import Parser
+from crawlers.titles import SiteNames, choose_title, fold, known_names
 from pipeline.urls import canonical_url
 
 GENERIC = Parser()
-_TITLE_SEPARATORS = re.compile(r"\s+[-|–—_]\s+|\s*[｜|│]\s*")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _TRAD = set("這個們來為國說時會對發後裡過開關與學經長門問題還讓臺灣點體當從聽見無東")
 _SIMP = set("这个们来为国说时会对发后里过开关与学经长门问题还让台湾点体当从听见无东")
@@ -50,15 +54,22 @@ class Extracted:
         return out
 
 
-def extract(body: bytes, url: str, content_type: str | None = None) -> Extracted:
-    """Extract one page. Raises :class:`crawlers.page.PageError` only for bytes that are not HTML."""
+def extract(body: bytes, url: str, content_type: str | None = None, *,
+            site_names: SiteNames | None = None) -> Extracted:
+    """Extract one page. Raises :class:`crawlers.page.PageError` only for bytes that are not HTML.
+
+    ``site_names`` remembers title segments per host across the pages of one run, so a site's
+    labels are recognised from the second page on (see :mod:`crawlers.titles`).
+    """
     page = Page.from_bytes(body, url, content_type)
     page.tree  # noqa: B018 - parse now so an unparseable page fails here, with its URL
     outlet = find_outlet(url)
     parser = outlet.parser if outlet else GENERIC
-    doc = _trafilatura(page)
+    tries = _trafilatura(page)
+    doc = tries[-1][1] if tries else {}
     warnings = page.warnings
     confidence = 1.0
+    names = outlet_names()
 
     def pick(name: str, generic: Any) -> Any:
         """The outlet parser's value for field ``name``, else the generic one (counted as doubtful)."""
@@ -67,18 +78,25 @@ def extract(body: bytes, url: str, content_type: str | None = None) -> Extracted
         problem = "found no" if not value else _implausible(name, value, generic)
         if value and not problem:
             return value
+        doubtful(name, problem or "found no")
+        return generic
+
+    def doubtful(name: str, problem: str) -> None:
+        nonlocal confidence
         if outlet and name in parser.specific:
             warnings.append(f"{outlet.name} parser {problem} {name} (markup changed?); used generic reading")
             confidence -= 0.2
-        return generic
 
-    site = GENERIC.site_name(page)
-    title = pick("title", _clean_title(GENERIC.title(page) or doc.get("title") or "", site))
-    text = pick("text", doc.get("text") or _ld_body(page))
-    published = pick("published_at", GENERIC.published_at(page) or parse_iso(doc.get("date"))
-                     or find_date(text[:200] if text else None))
-    authors = pick("authors", GENERIC.authors(page) or byline_authors(text or "")
-                   or _split(doc.get("author")))
+    generic_text = doc.get("text") or _ld_body(page)
+    provisional = choose_title(page, names)
+    if _chinese_page(page, generic_text):
+        text = _chinese_body(page, parser, tries, provisional, doubtful)
+    else:
+        text = pick("text", generic_text)
+    layout = Layout.of(page, text or "")
+    title = pick("title", choose_title(page, names, site_names, body_start=layout.start_pos))
+    published = _published(page, parser, doc, layout, doubtful)
+    authors = _authors(page, parser, doc, text or "", layout, names)
     text = strip_credits(text or "")
     language = _language(GENERIC.language(page), f"{title} {text or ''}")
     title, text = (title or "").strip(), (text or "").strip()
@@ -96,6 +114,78 @@ def extract(body: bytes, url: str, content_type: str | None = None) -> Extracted
                      published_at=aware(published) if published else None, authors=authors,
                      language=language, outlet=outlet.name if outlet else None, encoding=page.encoding,
                      confidence=max(0.0, round(confidence, 2)), warnings=warnings)
+
+
+def _chinese_page(page: Page, text: str | None) -> bool:
+    return body.is_chinese(text or "") or body.is_chinese(page.xpath_text("//title") or "")
+
+
+def _chinese_body(page: Page, parser: Parser, tries: list[tuple[str, dict[str, Any]]], title: str,
+                  doubtful: Callable[[str, str], None]) -> str:
+    """The best of the candidates (see :mod:`crawlers.body` for the score)."""
+    own = parser.text(page) if parser is not GENERIC else None
+    candidates = [body.Candidate("parser", own or ""), body.Candidate("json-ld", _ld_body(page) or "")]
+    candidates += [body.Candidate(f"trafilatura-{mode}", d.get("text") or "") for mode, d in tries]
+    candidates.append(body.Candidate("densest-block", body.densest_block(page) or ""))
+    best = body.choose(candidates, title, page)
+    if own is None or best is None or best.name != "parser":
+        doubtful("text", "found no" if not own else "found a weaker reading of the")
+    return best.text if best else ""
+
+
+@dataclass
+class Layout:
+    """Where the body sits in the page's visible text: the header before it, the lines after it."""
+
+    before: str = ""  # up to 800 characters of the page's text before the body's first line
+    head: str = ""  # the body's first 300 characters
+    after: str = ""  # up to 300 characters after the body's last line
+    start_pos: int | None = None  # the first line's element, in ``page.tree.iter()`` order
+
+    @classmethod
+    def of(cls, page: Page, text: str) -> Layout:
+        root = page.tree.find("body")
+        visible = body.block_text(root if root is not None else page.tree)
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        if not lines:
+            return cls(before=visible[:800])
+        flat = re.sub(r"\s+", "", visible)
+        first, last = re.sub(r"\s+", "", lines[0])[:8], re.sub(r"\s+", "", lines[-1])[-8:]
+        start = flat.find(first) if first else -1
+        end = flat.find(last, max(start, 0)) if last else -1
+        return cls(before=flat[max(0, start - 800): start] if start > 0 else "", head=text[:300],
+                   after=flat[end + len(last): end + len(last) + 300] if end >= 0 else "",
+                   start_pos=body.position(page, text))
+
+
+def _published(page: Page, parser: Parser, doc: dict[str, Any], layout: Layout,
+               doubtful: Callable[[str, str], None]) -> datetime | None:
+    """The publication time, to the minute where the page shows it (see :func:`crawlers.dates.choose_time`)."""
+    own = parser.published_at(page) if parser is not GENERIC else None
+    if own is None:
+        doubtful("published_at", "found no")
+    meta = GENERIC.published_at(page)
+    shown = [d for part in (layout.before[-300:], layout.head, layout.after, layout.before)
+             for d in find_dates(part)]
+    return choose_time([own, meta], shown) or parse_iso(doc.get("date")) or find_date(layout.head[:200] or None)
+
+
+def _authors(page: Page, parser: Parser, doc: dict[str, Any], text: str, layout: Layout,
+             names: tuple[str, ...]) -> list[str]:
+    """People, in order of trust: the outlet parser, JSON-LD, bylines by the body, meta tags, labels."""
+    site = {fold(n) for n in names} | known_names(page, names, None)
+    own = parser.authors(page) if parser is not GENERIC else []
+    if own:
+        return [a for a in own if a.strip() and "://" not in a]
+    for found in (person_names(_ld_authors(page), site), byline_names(text),
+                  byline_names(layout.before[-200:], window=200),
+                  person_names(page.meta_all("author") + page.meta_all("article:author")
+                               + page.meta_all("dc.creator"), site),
+                  labelled_names(layout.before[-300:] + layout.head[:100] + layout.after[:100]),
+                  person_names(_split(doc.get("author")), site)):
+        if found:
+            return found
+    return []
 
 
 _BYLINE_LINE = re.compile(r"^\s*[〔（(\[［]?\s*(?:中央社|自由時報|聯合報|中國時報)?\s*"
@@ -127,24 +217,31 @@ def _implausible(name: str, value: Any, generic: Any) -> str | None:
 _DATE_PARAMS = {"extensive_search": False, "original_date": True}
 
 
-def _trafilatura(page: Page) -> dict[str, Any]:
-    """trafilatura's reading, precision first; broader tries only when it finds (almost) nothing."""
+def _trafilatura(page: Page) -> list[tuple[str, dict[str, Any]]]:
+    """trafilatura's readings, precision first; broader tries only when it finds (almost) nothing.
+
+    Returns every reading made, in order; the last one is the best (longest where lengths decide).
+    """
     best = _run_trafilatura(page, page.html, "precision")
+    tries = [("precision", best)]
     if len(best.get("text") or "") < SHORT:
         # Precision mode sometimes keeps only a fragment of a short body: the default reading may
         # find the rest (the benchmark's measured trade-off; see benchmarks/extraction.py).
         default = _run_trafilatura(page, page.html, "default")
+        tries.insert(0, ("default", default))
         if len(default.get("text") or "") > 2 * len(best.get("text") or ""):
             best = default
     for html, mode in TRIES:
         if len(best.get("text") or "") >= MIN_TEXT * 3:
             break
         doc = _run_trafilatura(page, page.html if html == "clean" else page.raw, mode)
+        tries.insert(0, (f"{mode}-{html}", doc))
         if len(doc.get("text") or "") > len(best.get("text") or ""):
             best = doc
         if len(best.get("text") or "") >= MIN_TEXT * 3:
             break
-    return best
+    tries.remove(next(t for t in tries if t[1] is best))
+    return [*tries, ("best", best)]
 
 
 #: (which html, trafilatura mode) in order; the first that yields enough text wins.
@@ -155,6 +252,7 @@ SHORT = 400
 def _run_trafilatura(page: Page, html: str, mode: str) -> dict[str, Any]:
     import trafilatura
 
+    quiet_libraries()
     try:
         doc = trafilatura.bare_extraction(html, url=page.url, with_metadata=True, include_comments=False,
                                           favor_recall=mode == "recall", favor_precision=mode == "precision",
@@ -187,6 +285,27 @@ def _untable(text: str) -> str:
 _NAV_BAR = re.compile(r"(?:[^|\n]{1,12}\\?\|){3,}")
 
 
+_QUIET = ("trafilatura", "htmldate", "justext", "courlan", "readability")
+
+
+def quiet_libraries() -> None:
+    """trafilatura and its helpers log an ERROR line for every odd page ("parsed tree length: 1,
+    wrong data type or not valid HTML"); a batch of odd files would flood the output. What matters
+    reaches the caller as :attr:`Extracted.warnings` instead."""
+    for name in _QUIET:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def _ld_authors(page: Page) -> list[str]:
+    value = page.article_ld.get("author")
+    out: list[str] = []
+    for v in value if isinstance(value, list) else [value]:
+        name = v.get("name") if isinstance(v, dict) else v
+        if isinstance(name, str) and name.strip():
+            out.append(name.strip())
+    return out
+
+
 def _ld_body(page: Page) -> str | None:
     body = page.article_ld.get("articleBody")
     return body.strip() if isinstance(body, str) and body.strip() else None
@@ -197,21 +316,6 @@ def _canonical_link(page: Page) -> str | None:
     if not href or not href.startswith(("http://", "https://")):
         return None
     return href
-
-
-def _clean_title(title: str, site: str | None) -> str:
-    """Drop a trailing (or leading) site name: ``標題 - 自由時報電子報`` → ``標題``."""
-    title = " ".join(title.split())
-    parts = [p for p in _TITLE_SEPARATORS.split(title) if p]
-    if len(parts) < 2:
-        return title
-    if site and (parts[-1] in site or site in parts[-1]):
-        return _TITLE_SEPARATORS.split(title, maxsplit=len(parts) - 2)[0] if len(parts) > 2 else parts[0]
-    if site and (parts[0] in site or site in parts[0]):
-        return title[len(parts[0]):].lstrip(" -|–—_｜│")
-    if len(parts[-1]) <= 12 and len(parts[0]) >= 2 * len(parts[-1]):
-        return title[: title.rfind(parts[-1])].rstrip(" -|–—_｜│")
-    return title
 
 
 def _language(declared: str | None, text: str) -> str | None:
@@ -235,4 +339,4 @@ def outlet_for(url: str) -> Outlet | None:
     return find_outlet(url)
 
 
-__all__ = ["Extracted", "PageError", "extract"]
+__all__ = ["Extracted", "PageError", "SiteNames", "extract"]

@@ -27,6 +27,7 @@ class Outlet:
     sitemaps: tuple[str, ...] = ()
     listings: tuple[str, ...] = ()
     parser: Parser = field(default_factory=Parser)
+    aliases: tuple[str, ...] = ()  # other names the outlet prints (titles, bylines): never a headline or author
 
     def owns(self, host: str) -> bool:
         host = host.lower().rstrip(".")
@@ -74,6 +75,14 @@ def find_outlet(url: str) -> Outlet | None:
             if (host == d or host.endswith("." + d)) and (best is None or len(d) > best[0]):
                 best = (len(d), outlet)
     return best[1] if best else None
+
+
+def outlet_names() -> tuple[str, ...]:
+    """Every name a registered outlet goes by, plus other Taiwanese media's (titles and bylines)."""
+    from crawlers.outlets.taiwan import OTHER_NAMES
+
+    names = [n for o in REGISTRY.values() for n in (o.title, *o.aliases)]
+    return tuple(dict.fromkeys(names + list(OTHER_NAMES)))
 
 
 def get_outlet(name: str) -> Outlet:
