@@ -238,7 +238,7 @@ def zh(data: Path) -> Iterator[Case]:
         names = (author.get(key) or {}).get("articleBody", "").strip()
         when = (date.get(key) or {}).get("articleBody", "").strip()
         yield Case("zh", key[:8], html, url, text=value["articleBody"],
-                   authors=None if not names else [] if names == "UNKNOWN" else re.split(r"[\s、]+", names),
+                   authors=None if not names else [] if names == "UNKNOWN" else re.split(r"[\s、]+(?![^()]*\))", names),
                    published=when if re.match(r"\d{4}-\d", when) else None)
 
 

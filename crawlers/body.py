@@ -10,8 +10,9 @@ either end are dropped, and everything after a "related news" marker that follow
 prose. Then each is scored (:func:`score`)::
 
     score = prose characters × purity
-    prose characters: Han characters in lines that read as sentences (with ，。！？；「 or 20+ Han)
-    purity: prose characters / all characters kept
+    prose characters: Han characters in the space-separated segments that read as sentences
+                      (8+ Han with ，。！？；」, or 20+ Han)
+    purity: prose characters / all letters and digits kept
 
 A candidate most of whose lines were link texts is a list of headlines and scores 0. The highest
 score wins; the outlet parser wins ties within 10% (it was written for that page's markup).
@@ -43,6 +44,7 @@ _BLOCKS = {"p", "div", "td", "tr", "table", "li", "ul", "ol", "section", "articl
            "h5", "h6", "blockquote", "dd", "dt", "dl", "center", "pre", "header", "footer", "form", "main"}
 _SKIP = {"script", "style", "noscript", "iframe", "select", "option", "button", "textarea", "head", "title"}
 TIE = 0.9
+OFF_LEAD = 0.3
 
 
 def is_chinese(text: str) -> bool:
@@ -134,9 +136,11 @@ def _trim(lines: list[str]) -> list[str]:
 
 
 def score(text: str) -> float:
-    lines = text.splitlines()
-    prose = sum(len(_HAN.findall(ln)) for ln in lines if _prose(ln))
-    total = sum(len(fold(ln)) for ln in lines) or 1
+    """Prose characters × purity, counted per space-separated segment (a line that merged a header
+    of buttons, dates and names with the lead is not all prose)."""
+    segments = text.split()
+    prose = sum(len(_HAN.findall(s)) for s in segments if _prose(s))
+    total = sum(len(fold(s)) for s in segments) or 1
     return prose * (prose / total)
 
 
@@ -152,6 +156,13 @@ def choose(candidates: Iterable[Candidate], title: str, page: Page) -> Candidate
         scored.append(Candidate(c.name, text, value))
     if not scored:
         return None
+    probe = lead(page)
+    if probe and any(probe in fold(c.text) for c in scored):
+        # The page's description quotes the article's lead: a block without it is something else
+        # (a comment policy, a related story), however long.
+        for c in scored:
+            if probe not in fold(c.text):
+                c.score *= OFF_LEAD
     best = max(scored, key=lambda c: c.score)
     parser = next((c for c in scored if c.name == "parser"), None)
     if parser is not None and parser.score >= TIE * best.score:
@@ -159,8 +170,16 @@ def choose(candidates: Iterable[Candidate], title: str, page: Page) -> Candidate
     return best
 
 
+def lead(page: Page) -> str | None:
+    """The first characters of the page's description when it reads like an article's lead."""
+    text = page.meta.get("og:description") or page.meta.get("description") or ""
+    key = fold(text)[:12]
+    return key if len(_HAN.findall(key)) >= 8 else None
+
+
 def densest_block(page: Page) -> str | None:
-    """The paragraphs of the element whose own paragraphs carry the most sentence punctuation."""
+    """The paragraphs of the element whose own paragraphs carry the most sentence punctuation
+    (among the elements that hold the description's lead, when the page has one)."""
     weights: dict[etree._Element, float] = {}
     for el in page.tree.iter():
         if not isinstance(el.tag, str) or el.tag in _SKIP or el.tag == "a":
@@ -180,6 +199,10 @@ def densest_block(page: Page) -> str | None:
             weights[up] = weights.get(up, 0.0) + marks / 2
     if not weights:
         return None
+    probe = lead(page)
+    if probe:
+        holding = [e for e in weights if probe in fold(e.text_content())]
+        weights = {e: weights[e] for e in holding} or weights
     best = max(weights, key=lambda e: weights[e])
     return block_text(best)
 

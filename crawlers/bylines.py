@@ -28,17 +28,17 @@ _BYLINES = [
     re.compile(r"中央社(?:駐\S{1,6}特派員|記者|特派員)\s*(?P<run>[\u4e00-\u9fff‧·、，, ]{2,30}?)\s*\d{1,2}\s*日\s*專?電"),
     # 記者王小明／台北報導, 〔記者王小明、李大同/台北報導〕, 【記者王小明 台北報導】, 記者王小明台中報導
     re.compile(rf"(?:實習記者|实习记者|記者|记者|編譯|编译)\s*(?P<run>[\u4e00-\u9fff‧·、，, ]{{2,24}}?)\s*"
-               rf"(?:[／/∕]|(?=(?:綜合|连线|連線)?(?:外電)?(?:報導|报道))|\d{{1,2}}\s*日電|{_CLOSE})"),
+               rf"(?:[／/∕]|(?=(?:綜合|连线|連線)?(?:外電)?(?:報導|报道))|\d{{1,2}}\s*日電|{_CLOSE}|(?=\n)|$)"),
     # (王覺一／台北報導)  (Apple Daily: no 記者)
     re.compile(rf"[（(〔［\[【]\s*(?P<run>[\u4e00-\u9fff‧·、，,]{{2,20}})\s*[／/]\s*[\u4e00-\u9fff]{{0,8}}(?:報導|报道){_CLOSE}"),
     # 文／王小明, 撰文：王小明, 圖、文／王小明, 作者：王小明, 譯者：王小明
     re.compile(r"(?:^|[\s（(〔［\[【|｜])(?:圖[、/／]?)?(?:撰?文|作者|譯者|译者|采写|採寫)\s*[／/:：]\s*"
-               r"(?P<run>[\u4e00-\u9fff‧·、，,]{2,20})"),
+               r"(?P<run>[\u4e00-\u9fff‧·、，, ]{2,20})"),
 ]
 #: ``作者：zboygirl`` and other handles after an explicit label (forums, blogs).
 _LABELLED = re.compile(r"(?:作\s*者|发\s*帖\s*人|發\s*帖\s*人|楼主|樓主|Author|By)\s*[:：]\s*(?P<names>[\w\u4e00-\u9fff‧·.&\-]{2,30})",
                        re.I)
-_DESK = re.compile(r"(中心|新聞|新闻|即時|即时|編輯|编辑|綜合|综合|外電|外电|報導|报道|記者|记者|特派|"
+_DESK = re.compile(r"(攝影|摄影|編輯|编辑|主編|主编|核稿|翻譯|翻译|圖片|图片|中心|新聞|新闻|即時|即时|編輯|编辑|綜合|综合|外電|外电|報導|报道|記者|记者|特派|"
                    r"小組|小组|部$|社$|台$|網$|网$|組$|室$|團隊|团队|本報|本报|國際|国际|地方|社會|社会|政治|"
                    r"財經|财经|娛樂|娱乐|生活|體育|体育|網友|网友|報社|報系|工作|轉載|转载|來源|来源|今天|今日|表示|指出)")
 _JUNK = re.compile(r"https?:|www\.|\.(?:com|net|org|tw|cn)\b|@|©|copyright|all rights|designer|design by|"
@@ -54,7 +54,7 @@ def byline_names(text: str, window: int = 300) -> list[str]:
     for pattern in _BYLINES:
         m = pattern.search(head)
         if m:
-            names = [_unplace(n) for n in _split(m.group("run"))]
+            names = [_unplace(n) for part in _split(m.group("run")) for n in part.split()]
             good = [n for n in names if _person(n, set())]
             if good:
                 return good
@@ -108,7 +108,7 @@ def _person(name: str, site_names: set[str], handles: bool = False) -> bool:
         return False
     if fold(name) in site_names:
         return False
-    if re.fullmatch(r"[\u4e00-\u9fff]{2,4}|[\u4e00-\u9fff‧·．]{3,12}", name):
+    if re.fullmatch(r"[\u4e00-\u9fff]{2,4}|[\u4e00-\u9fff]+[‧·．][\u4e00-\u9fff‧·．]+", name):
         return not _DESK.search(name)
     if _LATIN_NAME.match(name):
         return True

@@ -129,7 +129,9 @@ def _chinese_body(page: Page, parser: Parser, tries: list[tuple[str, dict[str, A
     candidates.append(body.Candidate("densest-block", body.densest_block(page) or ""))
     best = body.choose(candidates, title, page)
     if own is None or best is None or best.name != "parser":
-        doubtful("text", "found no" if not own else "found a weaker reading of the")
+        short = own is not None and best is not None and len(own) < 0.3 * len(best.text)
+        doubtful("text", "found no" if not own else "found only a fragment of the" if short
+                 else "found a weaker reading of the")
     return best.text if best else ""
 
 
@@ -178,7 +180,7 @@ def _authors(page: Page, parser: Parser, doc: dict[str, Any], text: str, layout:
     if own:
         return [a for a in own if a.strip() and "://" not in a]
     for found in (person_names(_ld_authors(page), site), byline_names(text),
-                  byline_names(layout.before[-200:], window=200),
+                  byline_names(layout.before[-200:], window=200), byline_names(text[-120:], window=120),
                   person_names(page.meta_all("author") + page.meta_all("article:author")
                                + page.meta_all("dc.creator"), site),
                   labelled_names(layout.before[-300:] + layout.head[:100] + layout.after[:100]),

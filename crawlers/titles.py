@@ -29,9 +29,11 @@ from crawlers.page import Page
 _STRONG = re.compile(r"(\s*[|｜│┃]\s*|\s+[-–—_~]\s+|\s*[-–—]{2,}\s*)")
 #: Separators that split off a part only when that part is a site or section name.
 _WEAK = re.compile(r"[-–—_:：︰／/]")
-#: Words that end the names of news sites and their sections.
-_SITE_WORDS = re.compile(r"(電子報|新聞網|新聞雲|資訊網|新聞台|新聞中心|即時新聞|新聞速報|新聞|通訊社|日報|時報|晚報|週刊|周刊|"
-                         r"電視台|電視|廣播公司|廣播|網站|官網|首頁|手機版|mobileweb|online|news|com|net|tw|網)$")
+#: Words that end the names of news sites (a whole title ending so is no headline).
+_SITE_WORDS = re.compile(r"(電子報|新聞網|新聞雲|資訊網|新聞台|新聞中心|即時新聞|新聞速報|通訊社|日報|時報|晚報|週刊|周刊|"
+                         r"電視台|廣播公司|網站|官網|首頁|手機版|mobileweb|online|com|net|tw)$")
+#: ... and of their sections (a title segment ending so, beside a longer one, is a label).
+_SECTION_WORDS = re.compile(r"(新聞|網|news|廣播|電視|頻道|專區|專題|中心)$")
 _DATE_ONLY = re.compile(r"^\s*\d{4}[-/.年]?\d{1,2}[-/.月]?\d{1,2}日?\s*$|^\s*\d{8}\s*$")
 _HEADING_HINT = re.compile(r"title|headline|subject|topic|heading|標題", re.I)
 _NOT_HEADLINE = re.compile(r"[。；]$|^(?:首頁|上一則|下一則|回上頁|分享|列印|轉寄|字級|延伸閱讀|相關新聞|熱門|最新)")
@@ -98,6 +100,8 @@ def _label(part: str, rest: list[str], names: set[str]) -> bool:
     if site_like(part, names) or part.count(",") + part.count("，") + part.count("、") >= 2:
         return True
     longest = max((len(fold(p)) for p in rest), default=0)
+    if len(fold(part)) <= 12 and _SECTION_WORDS.search(fold(part)) and longest >= len(fold(part)):
+        return True
     return len(fold(part)) <= 8 and longest >= 1.5 * len(fold(part))
 
 

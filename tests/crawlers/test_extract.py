@@ -47,15 +47,17 @@ def test_gb2312_page_labelled_utf8() -> None:
     assert ex.encoding == "gb18030"
 
 
-def test_json_ld_wins_and_naive_date_is_taipei() -> None:
+def test_json_ld_fields_and_naive_date_is_taipei() -> None:
     ld = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": "市府記者會",
           "datePublished": "2024-09-02 14:30", "author": [{"@type": "Person", "name": "李四"}],
           "inLanguage": "zh-TW"}
     script = f'<script type="application/ld+json">{json.dumps(ld, ensure_ascii=False)}</script>'
-    html = article(extra_head=script)
+    html = article(extra_head=script).replace("<h1>臺北捷運環狀線進度</h1>", "")
     ex = extract(html.encode(), "https://example.org/c/20240902")
-    assert ex.title == "市府記者會"
+    assert ex.title == "市府記者會"  # JSON-LD first among the metadata when no heading settles it
     assert ex.authors == ["李四"]
+    shown = extract(article(extra_head=script).encode(), "https://example.org/c/20240902")
+    assert shown.title == "臺北捷運環狀線進度"  # the page's own heading confirms og:title
     assert ex.published_at is not None and ex.published_at.utcoffset() == timedelta(hours=8)
     assert ex.published_at.hour == 14
 
