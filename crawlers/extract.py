@@ -180,7 +180,7 @@ def _authors(page: Page, parser: Parser, doc: dict[str, Any], text: str, layout:
     if own:
         return [a for a in own if a.strip() and "://" not in a]
     for found in (person_names(_ld_authors(page), site), byline_names(text),
-                  byline_names(layout.before[-200:], window=200), byline_names(text[-120:], window=120),
+                  byline_names(layout.before[-200:], window=200), byline_names(text[-400:], window=400),
                   person_names(page.meta_all("author") + page.meta_all("article:author")
                                + page.meta_all("dc.creator"), site),
                   labelled_names(layout.before[-300:] + layout.head[:100] + layout.after[:100]),

@@ -127,7 +127,9 @@ def _peel_weak(text: str, names: set[str]) -> str:
             text = m.group(2)
             continue
         m = re.match(rf"^(.+?)\s*{_WEAK.pattern}\s*([^-–—_:：︰／/]{{2,24}})$", text)
-        if m and site_like(m.group(2), names) and not site_like(m.group(1), names):
+        tail = m.group(2) if m else ""
+        if m and (site_like(tail, names) or _SECTION_WORDS.search(fold(tail)) and len(fold(tail)) <= 8) \
+                and not site_like(m.group(1), names):
             text = m.group(1)
             continue
         break
