@@ -24,6 +24,27 @@ class PageError(ValueError):
     """The bytes are not an HTML page we can parse (empty, binary, ...)."""
 
 
+#: Leading bytes of the binary files most often saved by mistake instead of a page.
+_MAGIC = ((b"\x89PNG\r\n\x1a\n", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+          (b"%PDF-", "a PDF document"), (b"PK\x03\x04", "a ZIP archive (or an Office document)"),
+          (b"RIFF", "a RIFF file (WebP image or audio)"), (b"\x1f\x8b", "gzip data"),
+          (b"\xd0\xcf\x11\xe0", "an old Office document"), (b"\x7fELF", "a program"), (b"BZh", "bzip2 data"),
+          (b"\xfd7zXZ", "xz data"), (b"ID3", "an MP3 file"), (b"\x00\x00\x00", "a binary file"))
+
+
+def binary_kind(data: bytes) -> str | None:
+    """What a binary file is (``"a PNG image"``), or None when the bytes may be a text page."""
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            return kind
+    head = data[:4096]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None  # UTF-16 text keeps NUL bytes
+    if head.count(b"\x00") > 2:
+        return "a binary file"
+    return None
+
+
 @dataclass
 class Page:
     url: str

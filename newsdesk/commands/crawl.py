@@ -25,7 +25,25 @@ def register(main: click.Group, **groups: click.Group) -> None:
 
 
 def read_page(path: Path) -> bytes:
-    """A stored page; ``.gz`` files are decompressed (bounded, a gzip bomb is refused)."""
+    """A stored page; ``.gz`` files are decompressed (bounded, a gzip bomb is refused).
+
+    Raises ValueError (or OSError) with a reason fit for the error record: no such file, a folder,
+    a binary file such as an image or a PDF.
+    """
+    from crawlers.page import binary_kind
+
+    if not path.exists():
+        raise ValueError("no such file")
+    if path.is_dir():
+        raise ValueError("is a folder, not a saved page")
+    data = read_gz(path)
+    kind = binary_kind(data)
+    if kind:
+        raise ValueError(f"{kind}, not an HTML page")
+    return data
+
+
+def read_gz(path: Path) -> bytes:
     data = path.read_bytes()
     if path.suffix == ".gz" or data[:2] == b"\x1f\x8b":
         import zlib
@@ -42,24 +60,29 @@ def read_page(path: Path) -> bytes:
 
 
 @click.command("extract")
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--url", help="the page's URL (default: the file's file:// URL)")
 @click.option("--warnings", "with_warnings", is_flag=True, help="add confidence and warnings to each line")
 def extract_cmd(files: tuple[Path, ...], url: str | None, with_warnings: bool) -> None:
-    """Extract article fields from stored pages (.html or .html.gz, any charset): one JSON line per file."""
-    from crawlers.extract import extract
+    """Extract article fields from stored pages (.html or .html.gz, any charset): one JSON line per file.
+
+    A file that cannot be read (missing, a folder, binary, broken gzip) gets an ``error`` line in its
+    place and the others are still extracted; the exit status is 1 when any failed.
+    """
+    from crawlers.extract import SiteNames, extract
     from crawlers.page import PageError
 
     failed = 0
+    memory = SiteNames()  # the site's labels, learned from the titles of the files given together
     for path in files:
         page_url = url or path.resolve().as_uri()
         try:
-            ex = extract(read_page(path), page_url)
+            ex = extract(read_page(path), page_url, site_names=memory)
         except (OSError, ValueError, PageError) as exc:
             failed += 1
-            click.echo(f"newsdesk extract: {path}: {exc}", err=True)
-            error = {"file": str(path), "url": page_url, "error": str(exc)}
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            click.echo(f"newsdesk extract: {path}: {reason}", err=True)
+            error = {"file": str(path), "url": page_url, "error": reason}
             click.echo(json.dumps(error, ensure_ascii=False))
             continue
         line = ex.as_json(str(path))

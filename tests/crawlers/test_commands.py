@@ -48,15 +48,44 @@ def test_extract_bad_file_is_reported_and_others_still_come_out(tmp_path: Path) 
     assert str(broken) in result.stderr
 
 
+def test_extract_missing_folder_and_binary_files_get_error_lines_in_place(tmp_path: Path) -> None:
+    good = tmp_path / "good.html"
+    good.write_bytes(article().encode())
+    png = tmp_path / "photo.html"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+    pdf = tmp_path / "release.html.gz"
+    pdf.write_bytes(gzip.compress(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj"))
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    missing = tmp_path / "gone.html"
+    odd = tmp_path / "odd.html"
+    odd.write_bytes(b"<html></html>")  # trafilatura logs an ERROR line for such a tree
+    args = ["extract", str(missing), str(good), str(folder), str(png), str(pdf), str(odd), str(good)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["file"] for o in out] == args[1:]  # one line per file, in order
+    errors = {o["file"]: o["error"] for o in out if "error" in o}
+    assert errors == {str(missing): "no such file", str(folder): "is a folder, not a saved page",
+                      str(png): "a PNG image, not an HTML page", str(pdf): "a PDF document, not an HTML page"}
+    assert out[1]["title"] == out[6]["title"] == "臺北捷運環狀線進度"
+    assert "text" in out[5] and "error" not in out[5]  # an empty page is a page: empty fields, no error
+    assert len(result.stderr.splitlines()) == 4, result.stderr  # one line per failed file, nothing else
+    assert all(name in result.stderr for name in (str(missing), str(folder), str(png), str(pdf)))
+
+
 def test_extract_does_not_import_torch(tmp_path: Path) -> None:
     page = tmp_path / "p.html"
     page.write_bytes(article().encode())
-    code = (f"import sys, runpy; sys.argv = ['newsdesk', 'extract', {str(page)!r}]\n"
+    odd = tmp_path / "odd.html"
+    odd.write_bytes(b"<html></html>")  # trafilatura logs "discarding data" for it, once per try
+    code = (f"import sys, runpy; sys.argv = ['newsdesk', 'extract', {str(page)!r}, {str(odd)!r}]\n"
             "try:\n    runpy.run_module('newsdesk', run_name='__main__')\nexcept SystemExit:\n    pass\n"
             "assert 'torch' not in sys.modules and 'transformers' not in sys.modules, 'model imported'\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.splitlines()[0])["title"] == "臺北捷運環狀線進度"
+    assert "trafilatura" not in proc.stderr  # its own log lines do not flood the output
 
 
 def _config(tmp_path: Path) -> Path:
