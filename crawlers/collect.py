@@ -185,7 +185,11 @@ def _crawl_listings(settings: Settings, run: Pass, http_cache_dir: str | None) -
 
 
 def _drop_known(sessions: sessionmaker[Session], run: Pass) -> None:
-    """Entries and posts already stored are dropped (looked up by canonical URL, in chunks)."""
+    """Entries and posts already stored are dropped (looked up by canonical URL, in chunks).
+
+    A stored post that comes back with engagement counts is kept: it is a revisit, and the
+    pipeline's engagement stage updates the stored post and its story's reach.
+    """
     keys = list(run.candidates) + [i.canonical_url for i in run.items if i.canonical_url]
     known: set[str] = set()
     with sessions() as session:
@@ -197,7 +201,8 @@ def _drop_known(sessions: sessionmaker[Session], run: Pass) -> None:
     seen: set[str] = set()
     kept = []
     for item in run.items:
-        if item.canonical_url not in known and item.canonical_url not in seen:
+        revisit = item.kind == "post" and bool(item.engagement)
+        if (revisit or item.canonical_url not in known) and item.canonical_url not in seen:
             kept.append(item)
             seen.add(item.canonical_url or item.url)
     run.items = kept

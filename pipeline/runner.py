@@ -23,8 +23,8 @@ from pipeline.settings import Settings
 from pipeline.stages import BatchStage, Context, Stage, run_batch
 
 #: Per-item stages before the batched model, the batched model, per-item stages after it.
-BEFORE = ("pipeline.stages.normalize:normalize", "pipeline.stages.dedupe:dedupe",
-          "pipeline.stages.match:match")
+BEFORE = ("pipeline.stages.normalize:normalize", "pipeline.stages.engagement:refresh",
+          "pipeline.stages.dedupe:dedupe", "pipeline.stages.match:match")
 BATCH = "pipeline.stages.score:score"
 AFTER = ("pipeline.stages.triage:triage", "pipeline.stages.store:store", "pipeline.responses:track",
          "pipeline.stages.alert:alert")

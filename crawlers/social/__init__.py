@@ -78,7 +78,7 @@ def get_json(ctx: SocialContext, src: SourceSettings, url: str, params: dict[str
         if detail is None:
             raise
         raise SocialError(f"{src.type} source {src.name}: {exc} ({detail})", status=exc.status,
-                          retry_after=exc.retry_after or rate_limit_hold(exc.body)) from None
+                          retry_after=exc.retry_after or rate_limit_hold(exc.body), body=exc.body) from None
     try:
         return resp.json()
     except ValueError:
@@ -151,3 +151,68 @@ def need_secret(ctx: SocialContext, src: SourceSettings, name: str) -> str:
     if not value:
         raise SocialError(f"{src.type} source {src.name}: {name} is not set in the environment")
     return value
+
+
+#: How long a post is revisited after it was first seen, and how many revisits one poll makes.
+REVISIT_HOURS = 48
+MAX_REVISITS = 10
+
+
+@dataclass
+class Revisits:
+    """The posts a source found recently, to read their engagement again (state key ``track``).
+
+    ``track`` maps a post's id to when it was first seen and last checked (ISO times). Options:
+    ``revisit_hours`` (default 48; 0 turns revisits off) and ``max_revisits`` per poll (default 10).
+    """
+
+    ctx: SocialContext
+    hours: float
+    limit: int
+
+    @classmethod
+    def of(cls, src: SourceSettings, ctx: SocialContext, limit: int = MAX_REVISITS) -> Revisits:
+        return cls(ctx, float(option(src, "revisit_hours", REVISIT_HOURS)),
+                   int(option(src, "max_revisits", limit)))
+
+    @property
+    def track(self) -> dict[str, dict[str, str]]:
+        found = self.ctx.state.get("track")
+        if not isinstance(found, dict):
+            found = self.ctx.state["track"] = {}
+        return found
+
+    def seen(self, ids: list[str], now: datetime | None = None) -> None:
+        """Posts found now start being tracked (the ones already tracked keep their first time)."""
+        if self.hours <= 0:
+            return
+        stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
+        for i in ids:
+            self.track.setdefault(i, {"first": stamp, "checked": stamp})
+
+    def tracked(self, now: datetime | None = None) -> set[str]:
+        """Ids still inside the window (older ones are forgotten here)."""
+        now = now or datetime.now(UTC)
+        cutoff = now - timedelta(hours=self.hours)
+        for key in [k for k, v in self.track.items() if datetime.fromisoformat(v["first"]) < cutoff]:
+            del self.track[key]
+        return set(self.track)
+
+    def due(self, exclude: set[str] | frozenset[str] = frozenset(), now: datetime | None = None) -> list[str]:
+        """Up to ``limit`` tracked ids, least recently checked first."""
+        live = self.tracked(now) - set(exclude)
+        order = sorted(live, key=lambda k: self.track[k]["checked"])
+        return order[: max(0, self.limit)]
+
+    def checked(self, ids: list[str], now: datetime | None = None) -> None:
+        stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
+        for i in ids:
+            if i in self.track:
+                self.track[i]["checked"] = stamp
+
+
+def revisited(items: list[Item]) -> list[Item]:
+    """Mark items as revisits of posts already collected (the engagement stage updates them)."""
+    for item in items:
+        item.meta["revisit"] = True
+    return items

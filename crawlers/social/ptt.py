@@ -1,8 +1,14 @@
 """PTT boards on the web (``/bbs/<Board>/index.html``), past the over-18 check with its cookie.
 
 Options: ``board`` (else taken from the source URL), ``pages`` (index pages to read, default 1),
-``max_posts`` (articles opened per poll, default 20), ``base_url`` (default https://www.ptt.cc).
-Already seen article URLs are kept in the source's state so an article is opened once.
+``max_posts`` (articles opened per poll, default 20), ``base_url`` (default https://www.ptt.cc),
+``revisit_hours``/``max_revisits`` (default 5, see :class:`crawlers.social.Revisits`).
+Already seen article URLs are kept in the source's state so a new article is opened once; articles
+found in the last ``revisit_hours`` are reopened a few per poll, so their pushes (推/噓/→) are
+counted again and a thread that takes off raises its story's reach.
+
+Platform facts: boards live at ``/bbs/<Board>/index.html``; boards such as Gossiping and
+HatePolitics answer with an over-18 form (``/ask/over18``) unless the ``over18=1`` cookie is sent.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from urllib.parse import urljoin
 import lxml.html
 
 from crawlers.dates import TAIPEI
-from crawlers.social import SocialContext, SocialError, option, post
+from crawlers.social import Revisits, SocialContext, SocialError, option, post, revisited
 from pipeline.items import Item
 from pipeline.settings import SourceSettings
 
@@ -41,7 +47,11 @@ def collect(src: SourceSettings, ctx: SocialContext) -> list[Item]:
         url = urljoin(url, prev[0])
     items = [_article(ctx, src, board, link) for link in links[: int(option(src, "max_posts", 20))]]
     ctx.state["seen"] = (seen + [i.url for i in items])[-SEEN_KEEP:]
-    return items
+    revisits = Revisits.of(src, ctx, limit=5)
+    again = [_article(ctx, src, board, link) for link in revisits.due(exclude={i.url for i in items})]
+    revisits.checked([i.url for i in again])
+    revisits.seen([i.url for i in items])
+    return items + revisited(again)
 
 
 def _board(url: str) -> str | None:
