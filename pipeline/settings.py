@@ -19,7 +19,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 DEFAULT_CONFIG = Path(__file__).with_name("default.toml")
 TIMEZONE = "Asia/Taipei"
@@ -356,6 +365,8 @@ class Settings(_Model):
     office: OfficeSettings
     database_url: str = "sqlite:///newsdesk.db"
     sources: list[SourceSettings] = Field(default_factory=list)
+    disable_sources: list[str] = Field(
+        default_factory=list, description="names of sources (e.g. shipped ones) to keep but not poll")
     agencies: list[AgencySettings] = Field(default_factory=list)
     topics: list[TopicSettings] = Field(default_factory=list)
     officials: list[OfficialSettings] = Field(default_factory=list)
@@ -370,6 +381,23 @@ class Settings(_Model):
     spikes: SpikeSettings = SpikeSettings()
     press: PressSettings = PressSettings()
     config_path: str | None = Field(default=None, description="where these settings came from")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _disable_sources(cls, data: Any) -> Any:
+        """``disable_sources = ["ptt-gossiping"]`` turns shipped sources off without copying the list."""
+        if not isinstance(data, dict) or not data.get("disable_sources"):
+            return data
+        off = set(data["disable_sources"])
+        sources = data.get("sources") or []
+        known = {s.get("name") if isinstance(s, dict) else getattr(s, "name", None) for s in sources}
+        unknown = sorted(off - known)
+        if unknown:
+            raise ValueError(f"disable_sources names no configured source: {', '.join(unknown)}")
+        data = dict(data)
+        data["sources"] = [({**s, "enabled": False} if isinstance(s, dict) else s.model_copy(update={"enabled": False}))
+                           if (s.get("name") if isinstance(s, dict) else s.name) in off else s for s in sources]
+        return data
 
     @field_validator("sources")
     @classmethod
