@@ -18,14 +18,16 @@ from crawlers.titles import fold, site_like
 
 #: Where datelines put the place right after the name (``記者王小明台北報導``, ``…桃園5日電``).
 PLACES = ("台北", "臺北", "新北", "桃園", "台中", "臺中", "台南", "臺南", "高雄", "基隆", "新竹", "苗栗", "彰化",
-          "南投", "雲林", "嘉義", "屏東", "宜蘭", "花蓮", "台東", "臺東", "澎湖", "金門", "馬祖", "連江", "綠島", "蘭嶼",
+          "南投", "雲林", "嘉義", "屏東", "宜蘭", "花蓮", "台東", "臺東", "澎湖", "金門", "馬祖", "連江",
+          "綠島", "蘭嶼",
           "北京", "上海", "香港", "澳門", "東京", "首爾", "華盛頓", "紐約", "倫敦", "巴黎", "柏林", "新加坡", "曼谷")
 _PLACE_END = re.compile(rf"(?:{'|'.join(PLACES)})(?:縣|市)?$")
 _CLOSE = r"[〕）)\]］】]"
 #: Each pattern's ``run`` group holds one or more names (and, without a separator, the place).
 _BYLINES = [
     # 中央社記者王小明台北4日電 / （中央社記者王小明、李大同台北4日電）
-    re.compile(r"中央社(?:駐\S{1,6}特派員|記者|特派員)\s*(?P<run>[\u4e00-\u9fff‧·、，, ]{2,30}?)\s*\d{1,2}\s*日\s*專?電"),
+    re.compile(r"中央社(?:駐\S{1,6}特派員|記者|特派員)\s*(?P<run>[\u4e00-\u9fff‧·、，, ]{2,30}?)"
+               r"\s*\d{1,2}\s*日\s*專?電"),
     # 記者王小明／台北報導, 〔記者王小明、李大同/台北報導〕, 【記者王小明 台北報導】, 記者王小明台中報導
     re.compile(rf"(?:實習記者|实习记者|記者|记者|編譯|编译)\s*(?P<run>[\u4e00-\u9fff‧·、，, ]{{2,24}}?)\s*"
                rf"(?:[／/∕]|(?=(?:綜合|连线|連線)?(?:外電)?(?:報導|报道))|\d{{1,2}}\s*日電|{_CLOSE}|(?=\n)|$)"),
@@ -36,13 +38,16 @@ _BYLINES = [
                r"(?P<run>[\u4e00-\u9fff‧·、，, ]{2,20})"),
 ]
 #: ``作者：zboygirl`` and other handles after an explicit label (forums, blogs).
-_LABELLED = re.compile(r"(?:作\s*者|发\s*帖\s*人|發\s*帖\s*人|楼主|樓主|Author|By)\s*[:：]\s*(?P<names>[\w\u4e00-\u9fff‧·.&\-]{2,30})",
+_LABELLED = re.compile(r"(?:作\s*者|发\s*帖\s*人|發\s*帖\s*人|楼主|樓主|Author|By)\s*[:：]\s*"
+                       r"(?P<names>[\w\u4e00-\u9fff‧·.&\-]{2,30})",
                        re.I)
-_DESK = re.compile(r"(攝影|摄影|編輯|编辑|主編|主编|核稿|翻譯|翻译|圖片|图片|中心|新聞|新闻|即時|即时|編輯|编辑|綜合|综合|外電|外电|報導|报道|記者|记者|特派|"
+_DESK = re.compile(r"(攝影|摄影|編輯|编辑|主編|主编|核稿|翻譯|翻译|圖片|图片|中心|新聞|新闻|即時|即时|"
+                   r"綜合|综合|外電|外电|報導|报道|記者|记者|特派|"
                    r"小組|小组|部$|社$|台$|網$|网$|組$|室$|團隊|团队|本報|本报|國際|国际|地方|社會|社会|政治|"
                    r"財經|财经|娛樂|娱乐|生活|體育|体育|網友|网友|報社|報系|工作|轉載|转载|來源|来源|今天|今日|表示|指出)")
 _JUNK = re.compile(r"https?:|www\.|\.(?:com|net|org|tw|cn)\b|@|©|copyright|all rights|designer|design by|"
-                   r"powered|\b(?:com|net|http|https|www)\b|版權|版权|\d{3,}|最新消息|追蹤|訂閱|更多|文章$|該作者|该作者", re.I)
+                   r"powered|\b(?:com|net|http|https|www)\b|版權|版权|\d{3,}|最新消息|追蹤|訂閱|更多|文章$|"
+                   r"該作者|该作者", re.I)
 _LATIN_NAME = re.compile(r"^[A-Z][A-Za-z.'\-]*(?:\s+[A-Z][A-Za-z.'\-]*){0,4}$")
 _HANDLE = re.compile(r"^[\w.\-&]{2,30}$")
 MAX_AUTHORS = 6

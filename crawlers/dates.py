@@ -65,18 +65,18 @@ def find_dates(text: str | None, zone: ZoneInfo = TAIPEI) -> list[tuple[int, dat
     The label is ``published`` or ``updated`` when the words just before the date say so, else "".
     """
     text = text or ""
-    matches = []
+    readings: list[tuple[int, int, datetime, bool]] = []
     for pattern in _PATTERNS:
         for m in pattern.finditer(text):
             dt = _build(m, zone)
             if dt is not None:
-                matches.append((m.start(), m.end(), dt, m.group("H") is not None))
+                readings.append((m.start(), m.end(), dt, m.group("H") is not None))
     # Where readings overlap (``15:312018/09/16``), the one with a time of day, then the longer, wins.
-    matches.sort(key=lambda x: (not x[3], x[0] - x[1]))
+    readings.sort(key=lambda x: (not x[3], x[0] - x[1]))
     kept: list[tuple[int, int, datetime, bool]] = []
-    for m in matches:
-        if all(m[1] <= k[0] or m[0] >= k[1] for k in kept):
-            kept.append(m)
+    for r in readings:
+        if all(r[1] <= k[0] or r[0] >= k[1] for k in kept):
+            kept.append(r)
     out = []
     for start, _end, dt, has_time in sorted(kept, key=lambda x: x[0]):
         before = text[max(0, start - 12): start]

@@ -30,7 +30,8 @@ _STRONG = re.compile(r"(\s*[|｜│┃]\s*|\s+[-–—_~]\s+|\s*[-–—]{2,}\s*
 #: Separators that split off a part only when that part is a site or section name.
 _WEAK = re.compile(r"[-–—_:：︰／/]")
 #: Words that end the names of news sites (a whole title ending so is no headline).
-_SITE_WORDS = re.compile(r"(電子報|新聞網|新聞雲|資訊網|新聞台|新聞中心|即時新聞|新聞速報|通訊社|日報|時報|晚報|週刊|周刊|"
+_SITE_WORDS = re.compile(r"(電子報|新聞網|新聞雲|資訊網|新聞台|新聞中心|即時新聞|新聞速報|通訊社|日報|時報|"
+                         r"晚報|週刊|周刊|"
                          r"電視台|廣播公司|網站|官網|首頁|手機版|mobileweb|online|com|net|tw)$")
 #: ... and of their sections (a title segment ending so, beside a longer one, is a label).
 _SECTION_WORDS = re.compile(r"(新聞|網|news|廣播|電視|頻道|專區|專題|中心)$")

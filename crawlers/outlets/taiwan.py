@@ -11,7 +11,8 @@ OUTLETS = [
            sitemaps=("https://www.cna.com.tw/googlenewssitemap_fromremote_cfp.xml",), parser=p.CnaV1(),
            aliases=("中央通訊社", "中央社即時新聞", "CNA")),
     Outlet("focustaiwan", "Focus Taiwan", ("focustaiwan.tw",), "en",
-           feeds=("https://feeds.feedburner.com/rsscna/engnews",), parser=p.FocusTaiwanV1(), aliases=("CNA English News",)),
+           feeds=("https://feeds.feedburner.com/rsscna/engnews",), parser=p.FocusTaiwanV1(),
+           aliases=("CNA English News",)),
     Outlet("ltn", "自由時報", ("ltn.com.tw",), "zh-Hant",
            feeds=("https://news.ltn.com.tw/rss/politics.xml", "https://news.ltn.com.tw/rss/society.xml"),
            parser=p.LtnV1(), aliases=("自由時報電子報", "自由電子報", "Liberty Times", "Liberty Times Net")),
@@ -39,7 +40,8 @@ OUTLETS = [
     Outlet("nownews", "NOWnews今日新聞", ("nownews.com",), "zh-Hant",
            feeds=("https://www.nownews.com/newsroom/rss",), parser=p.NownewsV1(), aliases=("今日新聞", "NOWnews")),
     Outlet("pts", "公視新聞網", ("news.pts.org.tw",), "zh-Hant",
-           feeds=("https://news.pts.org.tw/xml/newsfeed.xml",), parser=p.PtsV1(), aliases=("公視", "公共電視", "公視新聞")),
+           feeds=("https://news.pts.org.tw/xml/newsfeed.xml",), parser=p.PtsV1(),
+           aliases=("公視", "公共電視", "公視新聞")),
     Outlet("yahoo", "Yahoo奇摩新聞", ("tw.news.yahoo.com",), "zh-Hant",
            feeds=("https://tw.news.yahoo.com/rss/politics", "https://tw.news.yahoo.com/rss/society"),
            parser=p.YahooV1(), aliases=("Yahoo奇摩", "Yahoo新聞")),
@@ -50,7 +52,8 @@ OUTLETS = [
 ]
 
 #: Other Taiwanese media whose names pages print in titles and author fields (not crawled by default).
-OTHER_NAMES = ("蘋果日報", "蘋果新聞網", "Apple Daily", "華視", "中華電視公司", "中廣", "中國廣播公司", "台視", "臺視", "中視",
-               "民視", "東森新聞", "年代新聞", "中天新聞", "鏡週刊", "鏡新聞", "新頭殼", "Newtalk", "上報", "信傳媒", "壹週刊",
-               "今周刊", "天下雜誌", "商業周刊", "遠見", "報導者", "Taiwan News", "台灣英文新聞", "新浪新聞", "蕃薯藤", "yam",
-               "Yahoo", "PChome", "Google", "Facebook")
+OTHER_NAMES = ("蘋果日報", "蘋果新聞網", "Apple Daily", "華視", "中華電視公司", "中廣", "中國廣播公司",
+               "台視", "臺視", "中視", "民視", "東森新聞", "年代新聞", "中天新聞", "鏡週刊", "鏡新聞",
+               "新頭殼", "Newtalk", "上報", "信傳媒", "壹週刊", "今周刊", "天下雜誌", "商業周刊", "遠見",
+               "報導者", "Taiwan News", "台灣英文新聞", "新浪新聞", "蕃薯藤", "yam", "Yahoo", "PChome",
+               "Google", "Facebook")

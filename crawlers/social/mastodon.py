@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from html import unescape
-
 from typing import Any
 
 from crawlers.dates import parse_iso
