@@ -25,6 +25,7 @@ from crawlers.social import SocialContext, get_collector
 from pipeline.db import transaction
 from pipeline.items import Item
 from pipeline.models import ItemRow, Source
+from pipeline.outbound import Hosts
 from pipeline.settings import Settings, SourceSettings
 from pipeline.urls import canonical_url
 
@@ -133,6 +134,7 @@ def _poll(settings: Settings, src: SourceSettings, sessions: sessionmaker[Sessio
 def _poll_one(settings: Settings, src: SourceSettings, row: Source, http: Http, run: Pass) -> int:
     """Poll one source; returns how many entries it listed that may be new."""
     if src.type == "feed":
+        http = http.for_source(source_hosts(src), src.allow_private_hosts)
         result = poll_feed(http, row, src.url)
         for w in result.warnings:
             log.warning("source %s: %s", src.name, w)
@@ -140,9 +142,11 @@ def _poll_one(settings: Settings, src: SourceSettings, row: Source, http: Http, 
             _add_entry(settings, src, entry, run)
         return len(result.entries)
     if src.type == "site":
-        check_host(src.url, settings.crawl.allow_private_hosts)
+        check_host(src.url, settings.crawl.allow_private_hosts or src.allow_private_hosts)
         run.listings.append(src)
         return 1
+    # a collector's requests and their redirects stay on each request's own host (the API's)
+    http = http.for_source(None, src.allow_private_hosts)
     ctx = SocialContext(settings=settings, http=http, state=dict(row.state or {}))
     posts = get_collector(src.type)(src, ctx)
     row.state = ctx.state  # cursors the collector advanced
@@ -157,18 +161,31 @@ def _add_entry(settings: Settings, src: SourceSettings, entry: FeedEntry, run: P
     run.candidates.setdefault(key, Candidate(src, entry.link, entry))
 
 
+def source_hosts(src: SourceSettings) -> Hosts:
+    """Where a feed source's requests may go: its URL's host, its outlet's domains, its allowed_hosts."""
+    outlet = REGISTRY.get(src.outlet or "") or find_outlet(src.url)
+    return Hosts.for_url(src.url, [*(outlet.domains if outlet else ()), *src.allowed_hosts])
+
+
 def _allowed_hosts(src: SourceSettings, url: str) -> list[str]:
     hosts = {(urlsplit(url).hostname or "").lower(), (urlsplit(src.url).hostname or "").lower()}
     outlet = REGISTRY.get(src.outlet or "") or find_outlet(url)
     if outlet:
         hosts.update(outlet.domains)
+    hosts.update(h.lower() for h in src.allowed_hosts)
     return sorted(h for h in hosts if h)
+
+
+def _job_policy(settings: Settings, src: SourceSettings) -> dict[str, object]:
+    """What a crawl job carries of its source's outbound policy (see crawlers.middlewares)."""
+    return {"allow_private": settings.crawl.allow_private_hosts or src.allow_private_hosts}
 
 
 def _crawl_listings(settings: Settings, run: Pass, http_cache_dir: str | None) -> None:
     jobs = [{"id": f"listing:{src.name}", "url": src.url, "kind": "listing",
              "allowed_hosts": _allowed_hosts(src, src.url), "max_pages": int(src.options.get("max_pages", 3)),
-             "link_pattern": src.options.get("link_pattern")} for src in run.listings]
+             "link_pattern": src.options.get("link_pattern"), **_job_policy(settings, src)}
+            for src in run.listings]
     by_name = {src.name: src for src in run.listings}
     try:
         results = run_jobs(jobs, settings.crawl, http_cache_dir=http_cache_dir)
@@ -217,7 +234,7 @@ def _crawl_articles(settings: Settings, run: Pass, http_cache_dir: str | None, *
         else:
             run.items.append(_from_entry(cand))
     jobs = [{"id": key, "url": c.url, "kind": "article", "allowed_hosts": _allowed_hosts(c.src, c.url),
-             "force": force} for key, c in fetch.items()]
+             "force": force, **_job_policy(settings, c.src)} for key, c in fetch.items()]
     try:
         results = run_jobs(jobs, settings.crawl, http_cache_dir=http_cache_dir)
     except CrawlError as exc:

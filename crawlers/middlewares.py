@@ -1,4 +1,4 @@
-"""Scrapy downloader middlewares: the SSRF/host guard and Retry-After handling.
+"""Scrapy downloader middlewares: the host guard and Retry-After handling.
 
 Both sit in ``DOWNLOADER_MIDDLEWARES`` (see :mod:`crawlers.spiders`); a redirect makes a new
 request that goes through ``process_request`` again, so every hop is checked.
@@ -7,6 +7,7 @@ request that goes through ``process_request`` again, so every hop is checked.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,6 +18,9 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from crawlers.net import BlockedHost, FetchError, check_host, retry_after
+from crawlers.resolver import RefusedAddress
+from pipeline import outbound
+from pipeline.outbound import Hosts, origin
 
 
 class RefusedRequest(IgnoreRequest):
@@ -24,36 +28,64 @@ class RefusedRequest(IgnoreRequest):
 
 
 class HostGuardMiddleware:
-    """Refuse private addresses (unless allowed) and hosts outside the request's ``allowed_hosts``."""
+    """Every request (redirect hops and robots.txt included) must stay on its job's hosts, and a
+    literal IP address must be public unless the job's source may reach private addresses.
+
+    Names are checked where they are resolved (:class:`crawlers.resolver.GuardedResolver`), so the
+    address checked is the address connected to. robots.txt requests carry no job: they are held to
+    the hosts of the job whose site they belong to (remembered when its first page was requested).
+    """
 
     def __init__(self, allow_private: bool) -> None:
         self.allow_private = allow_private
-        self._checked: dict[str, str | None] = {}
+        self._checked: dict[tuple[str, bool], str | None] = {}
+        self._sites: dict[tuple[str, str, int], tuple[Hosts, bool]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> HostGuardMiddleware:
         return cls(crawler.settings.getbool("NEWSDESK_ALLOW_PRIVATE_HOSTS"))
 
     def process_request(self, request: Request) -> None:
-        if urlsplit(request.url).path == "/robots.txt":
-            allowed: list[str] = []
-        else:
-            allowed = request.meta.get("allowed_hosts") or []
-        host = (urlsplit(request.url).hostname or "").lower()
-        if allowed and not any(host == d or host.endswith("." + d) for d in allowed):
-            origin = (request.meta.get("redirect_urls") or [request.url])[0]
-            raise RefusedRequest(f"{origin}: redirect to another host ({host}) refused")
-        key = f"{urlsplit(request.url).scheme}://{urlsplit(request.url).netloc}"
+        first = (request.meta.get("redirect_urls") or [request.url])[0]
+        hosts, allow_private = self._rules(request, first)
+        if not hosts.allows(request.url):
+            host = urlsplit(request.url).hostname or ""
+            raise RefusedRequest(f"{first}: redirect to another host ({host}) refused")
+        problem = self._literal(request.url, allow_private or self.allow_private)
+        if problem is not None:
+            raise RefusedRequest(problem if first == request.url else f"{first}: redirected to {problem}")
+
+    def _rules(self, request: Request, first: str) -> tuple[Hosts, bool]:
+        job = request.meta.get("job")
+        if job is not None:
+            rules = (Hosts.for_url(job["url"], request.meta.get("allowed_hosts") or []),
+                     bool(request.meta.get("allow_private")))
+            self._sites.setdefault(origin(request.url), rules)
+            return rules
+        # robots.txt (or another request made by Scrapy itself): its site's job rules, else its own host
+        return self._sites.get(origin(first)) or (Hosts.for_url(first), False)
+
+    def _literal(self, url: str, allow_private: bool) -> str | None:
+        """The refusal of a literal-IP URL (names are left to the resolver), cached per host."""
+        key = (f"{urlsplit(url).scheme}://{urlsplit(url).netloc}", allow_private)
         if key not in self._checked:
             try:
-                check_host(request.url, self.allow_private)
+                outbound.check_url(url, None)
+                host = origin(url)[1]
+                if _is_ip(host):
+                    check_host(url, allow_private)
                 self._checked[key] = None
-            except FetchError as exc:
+            except (FetchError, outbound.Refused) as exc:
                 self._checked[key] = str(exc)
-        problem = self._checked[key]
-        if problem is not None:
-            raise RefusedRequest(problem if "redirect_urls" not in request.meta
-                                 else f"{request.meta['redirect_urls'][0]}: redirected to {problem}")
+        return self._checked[key]
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 class RetryAfterMiddleware:
@@ -100,6 +132,6 @@ def guard_error(exc: BaseException) -> dict[str, Any]:
     out: dict[str, Any] = {"error": str(exc) or type(exc).__name__}
     if isinstance(exc, RateLimited):
         out["retry_after"] = exc.until.isoformat()
-    if isinstance(exc, RefusedRequest | BlockedHost):
+    if isinstance(exc, RefusedRequest | BlockedHost | RefusedAddress):
         out["refused"] = True
     return out

@@ -1,23 +1,28 @@
 """Polite, bounded HTTP for feeds and APIs: no SSRF, no gzip bombs, no endless bodies.
 
-Every hop of a redirect is checked again: a configured URL can never lead newsdesk to a private
-or loopback address unless ``crawl.allow_private_hosts`` is set (the demo and the tests set it).
+The outbound policy is :mod:`pipeline.outbound`'s: every connection goes to an address that was
+checked when the name was resolved (no second lookup), private and loopback addresses (also in
+NAT64/6to4/IPv4-mapped forms) are refused unless allowed for the source, every redirect hop must stay
+on the source's hosts, and credentials never follow a redirect to another origin.
 """
 
 from __future__ import annotations
 
-import ipaddress
+import http.cookiejar
 import socket
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import requests
 import urllib3
 
+from pipeline import outbound
+from pipeline.outbound import AddressPolicy, Hosts, Refused, Resolver
+from pipeline.redact import redact
 from pipeline.settings import CrawlSettings
 
 MAX_REDIRECTS = 5
@@ -25,11 +30,11 @@ CHUNK = 64 * 1024
 
 
 class FetchError(Exception):
-    """A fetch failed; the message names the URL. ``retry_after`` is set for 429/503."""
+    """A fetch failed; the message names the URL (credentials masked). ``retry_after`` is set for 429/503."""
 
     def __init__(self, message: str, *, status: int | None = None,
                  retry_after: datetime | None = None, body: bytes = b"") -> None:
-        super().__init__(message)
+        super().__init__(redact(message))
         self.status = status
         self.retry_after = retry_after
         self.body = body  # the error response (APIs explain themselves in it)
@@ -59,25 +64,24 @@ class Response:
 
 def resolve(host: str) -> list[str]:
     """The addresses ``host`` resolves to (a literal IP resolves to itself)."""
-    return [str(info[4][0]) for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)]
+    return outbound.system_resolver(host, 0)
 
 
-def check_host(url: str, allow_private: bool) -> None:
-    """Refuse non-HTTP schemes, and hosts that resolve to internal addresses unless allowed."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BlockedHost(f"{url}: only http(s) URLs with a host are fetched")
-    if allow_private:
-        return
+def check_host(url: str, allow_private: bool, resolver: Resolver | None = None) -> None:
+    """Refuse non-HTTP schemes, and hosts that resolve to internal addresses unless allowed.
+
+    A pre-check with a clear message; the connection itself is guarded again where it is made
+    (:func:`pipeline.outbound.guarded_session`, :class:`crawlers.resolver.GuardedResolver`).
+    """
     try:
-        addresses = resolve(parts.hostname)
-    except socket.gaierror as exc:
-        raise FetchError(f"{url}: cannot resolve host {parts.hostname!r}: {exc.strerror}") from None
-    for address in addresses:
-        ip = ipaddress.ip_address(address)
-        if not ip.is_global or ip.is_multicast:
-            raise BlockedHost(f"{url}: refused, {parts.hostname} resolves to a non-public address ({ip}); "
-                              "set crawl.allow_private_hosts to allow it")
+        outbound.check_url(url, None)
+        _, host, port = outbound.origin(url)
+        AddressPolicy(allow_private, resolver).addresses(host, port)
+    except Refused as exc:
+        raise BlockedHost(f"{url}: {exc}") from None
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise FetchError(f"{url}: cannot resolve host {outbound.origin(url)[1]!r}: {reason}") from None
 
 
 def retry_after(value: str | None, now: datetime | None = None) -> datetime | None:
@@ -96,28 +100,59 @@ def retry_after(value: str | None, now: datetime | None = None) -> datetime | No
 
 
 class Http:
-    """A requests session that follows redirects itself so that each hop is checked."""
+    """GETs under the outbound policy, following redirects itself so that each hop is checked.
 
-    def __init__(self, crawl: CrawlSettings, session: requests.Session | None = None) -> None:
+    ``hosts``: where this source's requests and their redirects may go (None: each request's own
+    host). ``allow_private``: this source may reach internal addresses (default
+    ``crawl.allow_private_hosts``). :meth:`for_source` gives a view with a source's own rules that
+    shares the connection pools.
+    """
+
+    def __init__(self, crawl: CrawlSettings, *, resolver: Resolver | None = None,
+                 hosts: Hosts | None = None, allow_private: bool | None = None,
+                 _sessions: dict[bool, requests.Session] | None = None) -> None:
         self.crawl = crawl
-        self.session = session or requests.Session()
-        self.session.headers["User-Agent"] = crawl.user_agent
-        self.session.headers["Accept-Encoding"] = "gzip, deflate"
+        self.resolver = resolver
+        self.hosts = hosts
+        self.allow_private = crawl.allow_private_hosts if allow_private is None else allow_private
+        self._sessions = {} if _sessions is None else _sessions
 
     @classmethod
     def from_settings(cls, crawl: CrawlSettings) -> Http:
         return cls(crawl)
 
+    def for_source(self, hosts: Hosts | None, allow_private: bool = False) -> Http:
+        return Http(self.crawl, resolver=self.resolver, hosts=hosts,
+                    allow_private=self.crawl.allow_private_hosts or allow_private, _sessions=self._sessions)
+
+    @property
+    def session(self) -> requests.Session:
+        found = self._sessions.get(self.allow_private)
+        if found is None:
+            found = outbound.guarded_session(AddressPolicy(self.allow_private, self.resolver))
+            found.headers["User-Agent"] = self.crawl.user_agent
+            found.headers["Accept-Encoding"] = "gzip, deflate"
+            # no cookie jar: a cookie set by one host must not travel to another (PTT sends its own)
+            found.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+            self._sessions[self.allow_private] = found
+        return found
+
     def get(self, url: str, headers: dict[str, str] | None = None, params: dict[str, Any] | None = None,
             *, ok: tuple[int, ...] = (200, 304)) -> Response:
+        hosts = self.hosts or Hosts.for_url(url)
         history: list[str] = []
-        current = url
+        current, sent = url, dict(headers or {})
         for _ in range(MAX_REDIRECTS + 1):
-            check_host(current, self.crawl.allow_private_hosts)
-            resp = self._send(current, headers, params if not history else None)
+            try:
+                outbound.check_url(current, hosts)
+            except Refused as exc:
+                raise BlockedHost(f"{url}: {exc}" if history else f"{current}: {exc}") from None
+            resp = self._send(current, sent, params if not history else None)
             if resp.status in (301, 302, 303, 307, 308) and "location" in resp.headers:
                 history.append(current)
-                current = urljoin(current, resp.headers["location"])
+                target = urljoin(current, resp.headers["location"])
+                sent = outbound.redirect_headers(sent, current, target)
+                current = target
                 continue
             resp.history = history
             if resp.status not in ok:
@@ -128,10 +163,12 @@ class Http:
             return resp
         raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects")
 
-    def _send(self, url: str, headers: dict[str, str] | None, params: dict[str, Any] | None) -> Response:
+    def _send(self, url: str, headers: dict[str, str], params: dict[str, Any] | None) -> Response:
         try:
             r = self.session.get(url, headers=headers, params=params, stream=True, allow_redirects=False,
                                  timeout=self.crawl.timeout)
+        except Refused as exc:
+            raise BlockedHost(f"{url}: {exc}") from None
         except requests.RequestException as exc:
             raise FetchError(f"{url}: {_reason(exc)}") from None
         try:

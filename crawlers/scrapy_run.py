@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pipeline.redact import redact
 from pipeline.settings import CrawlSettings
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ def run_jobs(jobs: list[dict[str, Any]], crawl: CrawlSettings, *, http_cache_dir
         except subprocess.TimeoutExpired:
             raise CrawlError(f"crawl of {len(jobs)} pages did not finish in {timeout:.0f} s") from None
         if proc.returncode != 0:
-            tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
+            tail = redact("\n".join(proc.stderr.strip().splitlines()[-5:]))
             raise CrawlError(f"crawl child exited with status {proc.returncode}: {tail}")
         for line in proc.stderr.splitlines():
             if line.strip():
@@ -65,10 +66,12 @@ def _child(spec_path: str, out_path: str) -> None:
     from scrapy.crawler import CrawlerProcess
 
     from crawlers.spiders import ArticleSpider, scrapy_settings
+    from pipeline.redact import install_logging
 
+    install_logging()  # Scrapy's own log lines (URLs with keys, say) come out redacted
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
     crawl = CrawlSettings.model_validate(spec["crawl"])
-    settings = scrapy_settings(crawl, spec.get("http_cache_dir"))
+    settings = scrapy_settings(crawl, spec.get("http_cache_dir"), spec["jobs"])
     settings.update(spec.get("scrapy_overrides") or {})
     with open(out_path, "w", encoding="utf-8") as sink:
 

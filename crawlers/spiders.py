@@ -27,7 +27,18 @@ _NOT_HTML = ("image/", "audio/", "video/", "application/pdf", "application/zip",
 _NEXT = re.compile(r"下一頁|下頁|next|older|›|»", re.I)
 
 
-def scrapy_settings(crawl: CrawlSettings, http_cache_dir: str | None = None) -> dict[str, Any]:
+def private_hosts(crawl: CrawlSettings, jobs: list[dict[str, Any]]) -> list[str]:
+    """Hosts whose names may resolve to internal addresses: those of sources allowed to (all with
+    ``crawl.allow_private_hosts``)."""
+    if crawl.allow_private_hosts:
+        return ["*"]
+    hosts = {urlsplit(j["url"]).hostname or "" for j in jobs if j.get("allow_private")}
+    hosts.update(h for j in jobs if j.get("allow_private") for h in j.get("allowed_hosts") or [])
+    return sorted(h.lower() for h in hosts if h)
+
+
+def scrapy_settings(crawl: CrawlSettings, http_cache_dir: str | None = None,
+                    jobs: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Scrapy settings from newsdesk's ``[crawl]`` table (the one place they are mapped)."""
     return {
         "USER_AGENT": crawl.user_agent,
@@ -48,6 +59,9 @@ def scrapy_settings(crawl: CrawlSettings, http_cache_dir: str | None = None) -> 
         "HTTPCACHE_DIR": http_cache_dir or "httpcache",
         "HTTPCACHE_IGNORE_HTTP_CODES": [429, 500, 502, 503, 504],
         "NEWSDESK_ALLOW_PRIVATE_HOSTS": crawl.allow_private_hosts,
+        # names are resolved (and their addresses checked) once, by the resolver that connects
+        "TWISTED_DNS_RESOLVER": "crawlers.resolver.GuardedResolver",
+        "NEWSDESK_PRIVATE_HOSTS": private_hosts(crawl, jobs or []),
         "DOWNLOADER_MIDDLEWARES": {
             "crawlers.middlewares.HostGuardMiddleware": 10,
             "crawlers.middlewares.RetryAfterMiddleware": 560,
@@ -74,7 +88,8 @@ class ArticleSpider(scrapy.Spider):
         callback = self.parse_listing if job.get("kind") == "listing" else self.parse_article
         return scrapy.Request(url, callback=callback, errback=self.failed,
                               meta={"job": job, "page": page,
-                                    "allowed_hosts": job.get("allowed_hosts") or []},
+                                    "allowed_hosts": job.get("allowed_hosts") or [],
+                                    "allow_private": bool(job.get("allow_private"))},
                               dont_filter=page == 1 and bool(job.get("force")))
 
     def parse_article(self, response: Response) -> Iterator[dict[str, Any]]:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.models import Source, utcnow
+from pipeline.redact import redact
 from pipeline.settings import SourceSettings
 
 log = logging.getLogger(__name__)
@@ -57,14 +58,14 @@ def record_failure(row: Source, message: str, *, retry_after: datetime | None = 
                    now: datetime | None = None) -> None:
     now = now or utcnow()
     row.failures = (row.failures or 0) + 1
-    row.last_error = message[:2000]
+    row.last_error = redact(message)[:2000]  # a feed URL may carry a password, an API error a key
     row.last_run_at = now
     _set_state(row, retry_after=retry_after.isoformat() if retry_after else None)
     if row.failures >= MAX_FAILURES and not row.disabled:
         row.disabled = True
         log.warning("source %s disabled after %d failures in a row (last: %s); "
                     "`newsdesk sources enable %s` turns it back on",
-                    row.name, row.failures, message, row.name)
+                    row.name, row.failures, row.last_error, row.name)
 
 
 def enable(row: Source) -> None:

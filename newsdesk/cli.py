@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from newsdesk.app import App
 from pipeline.db import DatabaseError
 from pipeline.items import Item
+from pipeline.redact import install_logging, redact
 from pipeline.runner import process
 from pipeline.sentiment import ModelError
 from pipeline.settings import ConfigError, Settings
@@ -37,7 +38,7 @@ class NewsdeskGroup(click.Group):
         try:
             return super().invoke(ctx)
         except (ConfigError, DatabaseError, ModelError) as exc:
-            click.echo(f"newsdesk: {exc}", err=True)
+            click.echo(f"newsdesk: {redact(str(exc))}", err=True)
             sys.exit(2)
 
 
@@ -50,6 +51,7 @@ class NewsdeskGroup(click.Group):
 def main(ctx: click.Context, config: str | None, verbose: int, quiet: bool) -> None:
     """newsdesk: media monitoring and press releases for a city government's press office."""
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    install_logging()  # every record (urllib3's -vv request lines included) is redacted when created
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     ctx.obj = App(config=config)
 

@@ -144,6 +144,10 @@ class SourceSettings(_Model):
     interval: int = Field(default=900, ge=30, description="seconds between polls")
     enabled: bool = True
     fetch_articles: bool = True
+    allow_private_hosts: bool = Field(
+        default=False, description="this source may reach private/loopback addresses (an intranet feed)")
+    allowed_hosts: list[str] = Field(
+        default_factory=list, description="more domains this source's redirects may lead to")
     options: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -322,6 +326,8 @@ class PlatformSettings(_Model):
     dry_run: bool | Literal["auto"] = Field(
         default="auto", description="'auto': dry run until the platform's token is in the environment")
     base_url: Url = Field(default="", description="API base URL (tests point it at a local stub)")
+    allow_private_hosts: bool = Field(
+        default=False, description="the API may be on a private/loopback address (on-premises, tests)")
     account: str = Field(default="", description="page id, IG/Threads user id, handle or channel")
     token_env: str = Field(default="", description="environment variable holding the token")
     slots: list[Clock] = Field(default_factory=list, description="Asia/Taipei HH:MM publishing slots")
@@ -512,6 +518,9 @@ def load_settings(
     _check_references(settings, origin)
     _check_queries(settings, origin)
     _check_paths(settings, origin)
+    from pipeline.redact import register_url
+
+    register_url(settings.database_url)  # a password in a settings file is masked like one from the environment
     return settings
 
 
@@ -572,14 +581,21 @@ def _check_references(settings: Settings, origin: str) -> None:
 
 
 def effective(settings: Settings) -> dict[str, Any]:
-    """The settings as a plain dict, plus which secrets are set (masked), for ``config check``."""
+    """The settings as a plain dict, plus which secrets are set, for ``config check``: every value
+    goes through the redaction layer (secrets, passwords in URLs such as ``DATABASE_URL``, keys in
+    query strings), so neither the text nor the JSON form can show one."""
+    from pipeline.redact import redact_data
+
     out = settings.model_dump(mode="json")
     out["database_url"] = _mask_url(settings.database_url)
     out["environment"] = {
         k: ("****" if os.environ.get(k) else "(unset)") if k in SECRET_ENV else os.environ.get(k, "(unset)")
         for k in ENVIRONMENT
     }
-    return out
+    if os.environ.get("DATABASE_URL"):
+        out["environment"]["DATABASE_URL"] = _mask_url(os.environ["DATABASE_URL"])
+    redacted: dict[str, Any] = redact_data(out)
+    return redacted
 
 
 def _mask_url(url: str) -> str:

@@ -1,7 +1,10 @@
 """Meta's Graph APIs: Facebook Page posts, Instagram hashtag/account media, Threads keyword search.
 
-Tokens come from the environment (``META_ACCESS_TOKEN``, ``THREADS_ACCESS_TOKEN``). Error code 190
-(token expired or invalid) is reported as such; rate-limit codes hold the source for an hour.
+Tokens come from the environment (``META_ACCESS_TOKEN``, ``THREADS_ACCESS_TOKEN``) and travel in the
+``Authorization: Bearer`` header, which the Graph API accepts in place of the ``access_token``
+parameter (restfb/restfb#1107, huandu/facebook#205), so no URL (log line, error, proxy log) ever
+carries one. Error code 190 (token expired or invalid) is reported as such; rate-limit codes hold
+the source for an hour.
 
 Options:
 * facebook: ``page_id``; ``base_url`` (default https://graph.facebook.com/v21.0)
@@ -59,7 +62,7 @@ def _facebook(src: SourceSettings, ctx: SocialContext) -> list[Item]:
     base = str(option(src, "base_url", GRAPH)).rstrip("/")
     token = need_secret(ctx, src, "META_ACCESS_TOKEN")
     answer = get_json(ctx, src, f"{base}/{_need(src, 'page_id')}/posts",
-                      {"fields": FB_FIELDS, "limit": int(option(src, "limit", 25)), "access_token": token})
+                      {"fields": FB_FIELDS, "limit": int(option(src, "limit", 25))}, bearer(token))
     return [post(src, "facebook", url=p.get("permalink_url") or f"https://www.facebook.com/{p['id']}",
                  text=p.get("message", ""), author=_count_name(p.get("from")),
                  published=parse_iso(p.get("created_time")), post_id=str(p["id"]),
@@ -67,6 +70,10 @@ def _facebook(src: SourceSettings, ctx: SocialContext) -> list[Item]:
                              "comments": _count(p, "comments", "summary", "total_count"),
                              "shares": _count(p, "shares", "count")})
             for p in _data(answer, src) if p.get("id")]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
 def _count_name(value: Any) -> str | None:
@@ -80,19 +87,19 @@ def _instagram(src: SourceSettings, ctx: SocialContext) -> list[Item]:
     tag = option(src, "hashtag")
     if tag:
         found = _data(get_json(ctx, src, f"{base}/ig_hashtag_search",
-                               {"user_id": user, "q": str(tag).lstrip("#"), "access_token": token}), src)
+                               {"user_id": user, "q": str(tag).lstrip("#")}, bearer(token)), src)
         if not found:
             raise SocialError(f"instagram source {src.name}: hashtag {tag!r} not found")
         url = f"{base}/{found[0]['id']}/recent_media"
-        params = {"user_id": user, "fields": IG_FIELDS, "limit": 50, "access_token": token}
+        params = {"user_id": user, "fields": IG_FIELDS, "limit": 50}
     else:
         url = f"{base}/{user}/media"
-        params = {"fields": IG_FIELDS, "limit": 25, "access_token": token}
+        params = {"fields": IG_FIELDS, "limit": 25}
     return [post(src, "instagram", url=m.get("permalink") or f"https://www.instagram.com/p/{m['id']}",
                  text=m.get("caption", ""), author=m.get("username"), published=parse_iso(m.get("timestamp")),
                  post_id=str(m["id"]), engagement={"likes": _count(m, "like_count"),
                                                    "comments": _count(m, "comments_count")})
-            for m in _data(get_json(ctx, src, url, params), src) if m.get("id")]
+            for m in _data(get_json(ctx, src, url, params, bearer(token)), src) if m.get("id")]
 
 
 def _threads(src: SourceSettings, ctx: SocialContext) -> list[Item]:
@@ -101,11 +108,11 @@ def _threads(src: SourceSettings, ctx: SocialContext) -> list[Item]:
     if option(src, "q"):
         url = f"{base}/keyword_search"
         params = {"q": option(src, "q"), "search_type": option(src, "search_type", "RECENT"),
-                  "fields": THREADS_FIELDS, "access_token": token}
+                  "fields": THREADS_FIELDS}
     else:
         url = f"{base}/{_need(src, 'user_id')}/threads"
-        params = {"fields": THREADS_FIELDS, "limit": 25, "access_token": token}
+        params = {"fields": THREADS_FIELDS, "limit": 25}
     return [post(src, "threads", url=t.get("permalink") or f"https://www.threads.net/t/{t['id']}",
                  text=t.get("text", ""), author=t.get("username"), published=parse_iso(t.get("timestamp")),
                  post_id=str(t["id"]), engagement={})
-            for t in _data(get_json(ctx, src, url, params), src) if t.get("id")]
+            for t in _data(get_json(ctx, src, url, params, bearer(token)), src) if t.get("id")]

@@ -1,5 +1,7 @@
 """YouTube Data API v3: video search (``search.list``), statistics (``videos.list``) and comments
-(``commentThreads.list``). The key comes from ``YOUTUBE_API_KEY``.
+(``commentThreads.list``). The key comes from ``YOUTUBE_API_KEY`` and travels in the
+``X-goog-api-key`` header (Google Cloud, "Use API keys": the header form of the ``key`` parameter),
+so no URL carries it.
 
 Options: ``q`` (required), ``comments`` (also collect the newest comments of each video, default
 false), ``max_results`` (default 25), ``base_url`` (default https://www.googleapis.com/youtube/v3).
@@ -24,23 +26,22 @@ PACIFIC = ZoneInfo("America/Los_Angeles")
 
 def collect(src: SourceSettings, ctx: SocialContext) -> list[Item]:
     base = str(option(src, "base_url", BASE)).rstrip("/")
-    key = need_secret(ctx, src, "YOUTUBE_API_KEY")
+    need_secret(ctx, src, "YOUTUBE_API_KEY")  # a missing key fails before any request
     q = option(src, "q")
     if not q:
         raise SocialError(f"youtube source {src.name}: options.q is required")
     params: dict[str, Any] = {"part": "snippet", "q": q, "type": "video", "order": "date",
-                              "maxResults": int(option(src, "max_results", 25)), "regionCode": "TW",
-                              "key": key}
+                              "maxResults": int(option(src, "max_results", 25)), "regionCode": "TW"}
     if ctx.state.get("published_after"):
         params["publishedAfter"] = ctx.state["published_after"]
     try:
         found = _get(ctx, src, f"{base}/search", params).get("items", [])
         videos = [v for v in found if isinstance(v, dict) and v.get("id", {}).get("videoId")]
-        stats = _statistics(ctx, src, base, key, [v["id"]["videoId"] for v in videos])
+        stats = _statistics(ctx, src, base, [v["id"]["videoId"] for v in videos])
         items = [_video(src, v, stats.get(v["id"]["videoId"], {})) for v in videos]
         if option(src, "comments", False):
             for v in videos:
-                items.extend(_comments(ctx, src, base, key, v["id"]["videoId"]))
+                items.extend(_comments(ctx, src, base, v["id"]["videoId"]))
     except SocialError as exc:
         if "quotaExceeded" in str(exc):
             exc.retry_after = _quota_reset()
@@ -52,17 +53,17 @@ def collect(src: SourceSettings, ctx: SocialContext) -> list[Item]:
 
 
 def _get(ctx: SocialContext, src: SourceSettings, url: str, params: dict[str, Any]) -> dict[str, Any]:
-    answer = get_json(ctx, src, url, params)
+    answer = get_json(ctx, src, url, params, {"X-goog-api-key": need_secret(ctx, src, "YOUTUBE_API_KEY")})
     if not isinstance(answer, dict):
         raise SocialError(f"youtube source {src.name}: unexpected answer from {url}")
     return answer
 
 
-def _statistics(ctx: SocialContext, src: SourceSettings, base: str, key: str, ids: list[str]
+def _statistics(ctx: SocialContext, src: SourceSettings, base: str, ids: list[str]
                 ) -> dict[str, dict[str, Any]]:
     if not ids:
         return {}
-    answer = _get(ctx, src, f"{base}/videos", {"part": "statistics", "id": ",".join(ids), "key": key})
+    answer = _get(ctx, src, f"{base}/videos", {"part": "statistics", "id": ",".join(ids)})
     return {v["id"]: v.get("statistics", {}) for v in answer.get("items", []) if isinstance(v, dict)}
 
 
@@ -76,10 +77,10 @@ def _video(src: SourceSettings, v: dict[str, Any], stats: dict[str, Any]) -> Ite
                             "comments": _int(stats.get("commentCount"))})
 
 
-def _comments(ctx: SocialContext, src: SourceSettings, base: str, key: str, vid: str) -> list[Item]:
+def _comments(ctx: SocialContext, src: SourceSettings, base: str, vid: str) -> list[Item]:
     answer = _get(ctx, src, f"{base}/commentThreads",
                   {"part": "snippet", "videoId": vid, "order": "time", "maxResults": 20,
-                   "textFormat": "plainText", "key": key})
+                   "textFormat": "plainText"})
     out = []
     for thread in answer.get("items", []):
         top = thread.get("snippet", {}).get("topLevelComment", {})

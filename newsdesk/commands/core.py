@@ -19,7 +19,7 @@ from pipeline.settings import effective
 def config_check(app: App, as_json: bool) -> None:
     """Validate the settings and print them (secrets masked)."""
     s = app.settings
-    data = effective(s)
+    data = effective(s)  # secrets, URL passwords and keys masked (pipeline.redact)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return

@@ -14,6 +14,7 @@ from crawlers import net
 from crawlers.net import BlockedHost, FetchError, Http
 from pipeline.db import open_database
 from pipeline.models import Source
+from pipeline.outbound import Hosts
 from pipeline.settings import CrawlSettings, Settings, SourceSettings
 from tests.crawlers.conftest import Reply, Seen, Site
 from tests.crawlers.pages import article, rss
@@ -89,18 +90,22 @@ def test_feed_fetch_refuses_bombs_and_huge_bodies(site: Site) -> None:
     assert http.get(site.url("/ok.xml")).body == b"<rss/>"
 
 
-def test_redirect_to_private_address_is_refused(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The configured URL looks public; its redirect leads to the cloud metadata address."""
-    real = net.resolve
+def test_redirect_to_private_address_is_refused(site: Site) -> None:
+    """The configured name looks public; its redirect leads to the cloud metadata address."""
 
-    def resolve(host: str) -> list[str]:
-        return ["93.184.216.34"] if host == "127.0.0.1" else real(host)  # the test server "is public"
+    def resolve(host: str, port: int) -> list[str]:
+        # "feeds.example" is the test server; the check sees 127.0.0.1 only if the policy asks twice
+        return ["127.0.0.1"] if host == "feeds.example" else net.resolve(host)
 
-    monkeypatch.setattr(net, "resolve", resolve)
+    port = site.server.server_address[1]
     site.route("/feed.xml", Reply(302, b"", {"Location": "http://169.254.169.254/latest/meta-data/"}))
-    http = Http(CrawlSettings(allow_private_hosts=False))
-    with pytest.raises(BlockedHost, match=r"169\.254\.169\.254.*non-public address"):
-        http.get(site.url("/feed.xml"))
+    http = Http(CrawlSettings(allow_private_hosts=False), resolver=resolve)
+    lenient = http.for_source(Hosts.for_url(f"http://feeds.example:{port}/", ["169.254.169.254"]),
+                              allow_private=True)
+    with pytest.raises(BlockedHost, match=r"redirect to another host \(169\.254\.169\.254\) refused"):
+        lenient.get(f"http://feeds.example:{port}/feed.xml")  # another host, even where private is allowed
+    with pytest.raises(BlockedHost, match=r"feeds\.example resolves to a non-public address"):
+        http.get(f"http://feeds.example:{port}/feed.xml")  # and private addresses are refused by default
     assert [r.path for r in site.requests] == ["/feed.xml"]
     with pytest.raises(BlockedHost, match="only http"):
         http.get("file:///etc/passwd")
