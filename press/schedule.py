@@ -3,9 +3,11 @@
 :func:`schedule_release` turns an approved release into one post per platform at the embargo time
 or the platform's next slot. :func:`run_due` is what the single scheduler process calls on an
 interval: it publishes the releases and posts that are due. Before a platform is called, a
-``started`` attempt is committed; the platform's id is committed right after. After a crash, a post
-left ``publishing`` is resumed only on platforms that cannot post twice (retry key, stored
-container or upload session); on the others it is held for a person to check.
+``started`` attempt is committed; the platform's id is committed right after. A post whose last try
+has an unknown outcome (a process left it ``publishing``; the platform's answer was lost) is never
+sent again blindly: :func:`settle_uncertain` asks the platform first (``Publisher.confirm``) and
+records it as published, sends it again where that cannot make a second post, or holds it for a
+person.
 """
 
 from __future__ import annotations
@@ -25,12 +27,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from pipeline.models import Alert, Post, PublishAttempt, Release
+from pipeline.redact import redact
 from pipeline.settings import Settings
 from press import publishers as registry
 from press import roc, templating
 from press.drafting import context
 from press.feed import write_feed
-from press.publishers.base import Outgoing, Publisher, PublishError
+from press.publishers.base import UNKNOWN, Outgoing, Published, Publisher, PublishError
 from press.workflow import WorkflowError, move
 
 log = logging.getLogger(__name__)
@@ -238,21 +241,6 @@ def _run_post(
         _meta(post, note=f"platform {post.platform} is not enabled")
         summary.held += 1
         return
-    if post.status == "publishing" and not pub.idempotent:
-        post.status = "held"
-        _meta(post, note="outcome unknown after a restart: check the platform, then `newsdesk press retry`")
-        summary.held += 1
-        summary.problems.append(f"post {post.id} ({post.platform}): held, outcome of the last try unknown")
-        return
-    due = _due_at(post)
-    if due is not None and due > now:
-        return
-    if post.status == "scheduled" and post.scheduled_at and _missed(post, settings, now, summary):
-        return
-    if pub.daily_limit and _published_last_day(session, post.platform, now) >= pub.daily_limit:
-        _meta(post, next_attempt_at=(now + timedelta(hours=1)).isoformat())
-        summary.deferred += 1
-        return
     outgoing = Outgoing(
         post.id,
         post.platform,
@@ -262,7 +250,22 @@ def _run_post(
         list(post.media or []),
         f"newsdesk-post-{post.id}",
         dict(post.meta or {}),
+        now,
     )
+    limit = settings.press.max_attempts
+    if post.status == "publishing" and settle_uncertain(session, post, pub, outgoing, now, summary, limit):
+        return  # left publishing by a process that stopped: confirmed, held or asked again later
+    due = _due_at(post)
+    if due is not None and due > now:
+        return
+    if (post.meta or {}).get("uncertain") and settle_uncertain(session, post, pub, outgoing, now, summary, limit):
+        return
+    if post.status == "scheduled" and post.scheduled_at and _missed(post, settings, now, summary):
+        return
+    if pub.daily_limit and _published_last_day(session, post.platform, now) >= pub.daily_limit:
+        _meta(post, next_attempt_at=(now + timedelta(hours=1)).isoformat())
+        summary.deferred += 1
+        return
     problems = pub.validate(outgoing)
     if problems:
         _fail(session, post, now, summary, "invalid", "; ".join(problems))
@@ -289,22 +292,84 @@ def _run_post(
         _classify(session, settings, post, exc, now, summary)
         return
     except Exception as exc:  # noqa: BLE001 - a bug must not lose the post or post it twice
-        attempt.status, attempt.error_code, attempt.error = "error", type(exc).__name__, str(exc)
+        error = redact(f"{type(exc).__name__}: {exc}")
+        attempt.status, attempt.error_code, attempt.error = "error", type(exc).__name__, error
         post.status = "held" if not pub.idempotent else "retrying"
-        _meta(post, next_attempt_at=(now + timedelta(minutes=settings.press.retry_minutes)).isoformat())
-        summary.problems.append(f"post {post.id} ({post.platform}): unexpected {type(exc).__name__}: {exc}")
+        _meta(post, next_attempt_at=(now + timedelta(minutes=settings.press.retry_minutes)).isoformat(),
+              uncertain=True)
+        summary.problems.append(f"post {post.id} ({post.platform}): unexpected {error}")
         summary.held += post.status == "held"
         summary.retrying += post.status == "retrying"
         return
     attempt.status, attempt.external_id = "published", result.external_id
+    _record_published(post, pub, result, now, summary)
+
+
+def _record_published(post: Post, pub: Publisher, result: Published, now: datetime, summary: RunSummary) -> None:
     post.external_id, post.published_at = result.external_id, now
     dry = bool(getattr(pub, "dry_run", False))
     post.status = "simulated" if dry else "published"
-    _meta(post, url=result.url, next_attempt_at=None)
+    _meta(post, url=result.url, next_attempt_at=None, uncertain=None)
     if dry:
         summary.simulated += 1
     else:
         summary.published += 1
+
+
+def settle_uncertain(
+    session: Session,
+    post: Post,
+    pub: Publisher,
+    outgoing: Outgoing,
+    now: datetime,
+    summary: RunSummary,
+    max_attempts: int | None = None,
+) -> bool:
+    """Ask the platform what became of a try whose outcome is unknown (``Publisher.confirm``).
+
+    For a post left ``publishing`` by a process that stopped (a crash, an expired lease) or whose
+    last try ended ``unknown``. True when the post is dealt with for now: found on the platform
+    (recorded as published), held for a person (the platform cannot tell), or to be asked again
+    later (the platform could not be reached), or failed when it is not on the platform and
+    ``max_attempts`` tries were made. False: it is not on the platform and sending it again cannot
+    make a second post; the caller goes on and publishes.
+    """
+    for stale in session.scalars(
+        select(PublishAttempt).where(PublishAttempt.post_id == post.id, PublishAttempt.status == "started")
+    ):
+        stale.status = "interrupted"  # the process that made it stopped before recording an outcome
+    try:
+        verdict = pub.confirm(outgoing)
+    except PublishError as exc:
+        if exc.kind == "retryable":
+            post.status = "retrying"
+            _meta(post, uncertain=True, next_attempt_at=(now + timedelta(seconds=exc.retry_after or 300)).isoformat(),
+                  error=f"confirming the last try: {exc}")
+            summary.retrying += 1
+            return True
+        verdict = UNKNOWN
+    if isinstance(verdict, Published):
+        session.add(PublishAttempt(post_id=post.id, platform=post.platform, status="published",
+                                   error_code="confirmed", external_id=verdict.external_id, at=now))
+        _record_published(post, pub, verdict, now, summary)
+        return True
+    if verdict is UNKNOWN:
+        post.status = "held"
+        _meta(post, note="outcome of the last try unknown and the platform cannot tell: check it, then "
+              "`newsdesk press retry` (or leave it if it is there)", uncertain=None)
+        summary.held += 1
+        summary.problems.append(f"post {post.id} ({post.platform}): held, outcome of the last try unknown")
+        return True
+    _meta(post, uncertain=None)
+    if max_attempts and int((post.meta or {}).get("attempts", 0)) >= max_attempts:
+        post.status = "failed"
+        _meta(post, error=f"not published after {max_attempts} tries (the platform confirms it is not there)")
+        summary.failed += 1
+        summary.problems.append(f"post {post.id} ({post.platform}): failed, not published after {max_attempts} tries")
+        return True
+    if post.status == "publishing":
+        post.status = "retrying"  # so the claim below sees the status it expects
+    return False
 
 
 def _claim(session: Session, post: Post) -> bool:
@@ -387,7 +452,15 @@ def _classify(
     session: Session, settings: Settings, post: Post, exc: PublishError, now: datetime, summary: RunSummary
 ) -> None:
     attempts = int((post.meta or {}).get("attempts", 1))
-    if exc.kind == "retryable" and attempts < settings.press.max_attempts:
+    if exc.kind == "unknown":
+        # never resent blindly: the next tick asks the platform first (settle_uncertain), also
+        # after the last attempt (a post whose outcome is unknown is confirmed or held, never failed)
+        post.status = "retrying"
+        _meta(post, uncertain=True, error=str(exc),
+              next_attempt_at=(now + timedelta(minutes=settings.press.retry_minutes)).isoformat())
+        summary.retrying += 1
+        summary.problems.append(f"post {post.id} ({post.platform}): outcome unknown, confirming next: {exc}")
+    elif exc.kind == "retryable" and attempts < settings.press.max_attempts:
         delay = exc.retry_after or settings.press.retry_minutes * 60 * 2 ** (attempts - 1)
         post.status = "retrying"
         _meta(post, next_attempt_at=(now + timedelta(seconds=delay)).isoformat(), error=str(exc))
@@ -440,6 +513,6 @@ def retry(session: Session, platform: str | None = None, post_id: int | None = N
     n = 0
     for post in session.scalars(stmt):
         post.status = "retrying"
-        _meta(post, attempts=0, next_attempt_at=None)
+        _meta(post, attempts=0, next_attempt_at=None, uncertain=None)
         n += 1
     return n

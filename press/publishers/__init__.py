@@ -11,9 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pipeline.settings import PlatformSettings, Settings
-from press.publishers.base import Outgoing, Progress, Published, Publisher
+from press.publishers.base import Confirmation, Outgoing, Progress, Published, Publisher
 from press.publishers.bluesky import BlueskyPublisher
 from press.publishers.facebook import FacebookPublisher
+from press.publishers.http import Api
 from press.publishers.instagram import InstagramPublisher
 from press.publishers.line import LinePublisher
 from press.publishers.mastodon import MastodonPublisher
@@ -23,19 +24,21 @@ from press.publishers.youtube import YouTubePublisher
 
 Factory = Callable[[PlatformSettings, str], Publisher]
 
+def api(platform: PlatformSettings) -> Api:
+    """The platform's endpoint under the outbound policy (its own origin only; no internal
+    addresses unless ``allow_private_hosts``)."""
+    return Api(platform.base_url, allow_private=platform.allow_private_hosts)
+
+
 REGISTRY: dict[str, Factory] = {
-    "facebook": lambda p, t: FacebookPublisher(p.base_url, p.api_version, p.account, t),
-    "instagram": lambda p, t: InstagramPublisher(
-        p.base_url, p.api_version, p.account, t, interval=p.poll_interval
-    ),
-    "threads": lambda p, t: ThreadsPublisher(
-        p.base_url, p.api_version, p.account, t, interval=p.poll_interval
-    ),
-    "youtube": lambda p, t: YouTubePublisher(p.base_url, t),
-    "x": lambda p, t: XPublisher(p.base_url, t),
-    "line": lambda p, t: LinePublisher(p.base_url, t),
-    "bluesky": lambda p, t: BlueskyPublisher(p.base_url, p.account, t),
-    "mastodon": lambda p, t: MastodonPublisher(p.base_url, t),
+    "facebook": lambda p, t: FacebookPublisher(api(p), p.api_version, p.account, t),
+    "instagram": lambda p, t: InstagramPublisher(api(p), p.api_version, p.account, t, interval=p.poll_interval),
+    "threads": lambda p, t: ThreadsPublisher(api(p), p.api_version, p.account, t, interval=p.poll_interval),
+    "youtube": lambda p, t: YouTubePublisher(api(p), t),
+    "x": lambda p, t: XPublisher(api(p), t),
+    "line": lambda p, t: LinePublisher(api(p), t),
+    "bluesky": lambda p, t: BlueskyPublisher(api(p), p.account, t),
+    "mastodon": lambda p, t: MastodonPublisher(api(p), t),
 }
 
 
@@ -58,6 +61,9 @@ class DryRun:
 
     def publish(self, post: Outgoing, progress: Progress) -> Published:
         return Published(f"dry-run:{self.inner.name}:{post.post_id}")
+
+    def confirm(self, post: Outgoing) -> Confirmation:
+        return None  # nothing was ever sent
 
 
 def is_dry_run(platform: PlatformSettings, token: str | None) -> bool:

@@ -1,10 +1,19 @@
 """The :class:`Publisher` protocol, what a publisher gets and returns, and how failures are classed.
 
 A publisher validates a post against its platform's documented limits before anything is sent, then
-publishes it. Failures are :class:`PublishError` with ``kind``: ``retryable`` (try again later),
-``reconnect`` (the token is expired or revoked: the post waits and the office is alerted) or
-``permanent`` (the post fails). ``progress`` lets a multi-step publisher store what it already did
-(container id, upload URL) before the next step, so a restart resumes instead of posting twice.
+publishes it. Failures are :class:`PublishError` with ``kind``:
+
+* ``retryable``: nothing was published (refused before it was carried out, a connection that never
+  opened, a rate limit); try again later;
+* ``unknown``: the request may have been carried out (the connection dropped after it was sent, a
+  timeout waiting for the answer, a 5xx to a create). Never retry blindly: the scheduler asks
+  :meth:`Publisher.confirm` first;
+* ``reconnect``: the token is expired or revoked; the post waits and the office is alerted;
+* ``permanent``: the post fails.
+
+``progress`` lets a publisher store what it already did (container id, upload session, record key,
+when a retry key was first used) before the next step, so a restart resumes instead of posting twice,
+and :meth:`Publisher.confirm` can find out what an interrupted try did.
 """
 
 from __future__ import annotations
@@ -13,9 +22,10 @@ import os
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
-ErrorKind = Literal["retryable", "reconnect", "permanent"]
+ErrorKind = Literal["retryable", "unknown", "reconnect", "permanent"]
 Progress = Callable[[dict[str, Any]], None]
 
 
@@ -31,6 +41,10 @@ class Outgoing:
     media: list[dict[str, Any]] = field(default_factory=list)  # {"url"|"path", "type", "bytes"}
     key: str = ""  # idempotency key, stable for the post
     state: dict[str, Any] = field(default_factory=dict)  # what earlier tries stored through progress
+    now: datetime | None = None  # the scheduler's clock (retry-key windows are measured on it)
+
+    def clock(self) -> datetime:
+        return self.now or datetime.now(UTC)
 
 
 @dataclass
@@ -41,15 +55,35 @@ class Published:
 
 class PublishError(Exception):
     def __init__(self, kind: ErrorKind, code: str, message: str, retry_after: float | None = None) -> None:
+        from pipeline.redact import redact
+
+        message = redact(message)  # platforms echo URLs and request fields back in their errors
         super().__init__(f"{code}: {message}")
         self.kind, self.code, self.message, self.retry_after = kind, code, message, retry_after
+
+
+class Unknown:
+    """The answer of :meth:`Publisher.confirm` when the platform cannot tell: hold for a person."""
+
+    _instance: Unknown | None = None
+
+    def __new__(cls) -> Unknown:
+        cls._instance = cls._instance or super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = Unknown()
+Confirmation = Published | Unknown | None
 
 
 class Publisher(Protocol):
     """Publishes posts to one platform.
 
-    ``idempotent``: publishing again after a crash mid-call cannot create a second post (retry key,
-    stored container); when False, a post whose outcome is unknown is held for a person to check.
+    ``idempotent``: publishing again after an interrupted try cannot create a second post on its own
+    (retry key, stored container, record key, upload session); :meth:`confirm` is still asked first.
     """
 
     name: str
@@ -62,6 +96,20 @@ class Publisher(Protocol):
 
     def publish(self, post: Outgoing, progress: Progress) -> Published:
         """Publish; raise :class:`PublishError`."""
+        ...
+
+    def confirm(self, post: Outgoing) -> Confirmation:
+        """What became of an earlier try whose outcome is unknown (``post.state`` holds what it stored).
+
+        The scheduler calls this before publishing a post that a process left ``publishing`` (a
+        crash, an expired lease) or whose last try ended ``unknown``. Answers:
+
+        * :class:`Published`: the post is on the platform (its id); record it, never send again;
+        * ``None``: it is not, and publishing again cannot make a second one; go ahead;
+        * :data:`UNKNOWN`: the platform cannot tell; hold the post for a person.
+
+        Raises :class:`PublishError` (``retryable``) when the platform cannot be asked right now.
+        """
         ...
 
 
@@ -161,8 +209,13 @@ class Validating:
         return check_limits(self.name, self.limits, post)
 
 
-class TokenPublisher(Validating):
-    """A publisher that needs only an API base URL and a bearer token (X, LINE, Mastodon)."""
+def since(post: Outgoing, key: str) -> float | None:
+    """Seconds since the time stored under ``key`` in the post's state (None: never stored)."""
+    value = post.state.get(key)
+    if not value:
+        return None
+    return (post.clock() - datetime.fromisoformat(value)).total_seconds()
 
-    def __init__(self, base_url: str, token: str) -> None:
-        self.base, self.token = base_url.rstrip("/"), token
+
+def stamp(post: Outgoing) -> str:
+    return post.clock().astimezone(UTC).isoformat()

@@ -1,8 +1,9 @@
-"""Instagram through the Graph API: create a media container (``POST /{ig-user-id}/media`` with
-``image_url`` or ``video_url`` + ``media_type=REELS``, and ``caption``), poll it
-(``GET /{container}?fields=status_code``) until FINISHED, then ``POST /{ig-user-id}/media_publish``
-with ``creation_id``. The container id is stored before publishing, so a restart publishes that
-container (or finds it already PUBLISHED) instead of making a second post."""
+"""Instagram through the Graph API (content publishing): create a media container
+(``POST /{ig-user-id}/media`` with ``image_url`` or ``video_url`` + ``media_type=REELS``, and
+``caption``), poll it (``GET /{container}?fields=status_code``: IN_PROGRESS, FINISHED, PUBLISHED,
+ERROR, EXPIRED after 24 h) until FINISHED, then ``POST /{ig-user-id}/media_publish`` with
+``creation_id``. Publishing too early is error 9007 "Media ID is not available"; 50 published posts
+per 24 hours. See :class:`press.publishers.meta.ContainerPublisher` for restarts and confirmation."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ class InstagramPublisher(ContainerPublisher):
     limits = LIMITS
     daily_limit: int | None = 50  # content publishing limit per 24 hours
     create_path, publish_path, status_field = "media", "media_publish", "status_code"
+    own_edge, own_fields, own_text = "media", "id,caption,timestamp,permalink", "caption"
 
     def validate(self, post: Outgoing) -> list[str]:
         video = bool(post.media) and str(post.media[0].get("type", "")).startswith("video/")

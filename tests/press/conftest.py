@@ -54,6 +54,7 @@ def live_overrides(base: str, tmp_path: Path, **press: Any) -> dict[str, Any]:
             "enabled": True,
             "dry_run": False,
             "base_url": base,
+            "allow_private_hosts": True,  # the stub platforms listen on 127.0.0.1
             "account": account,
             "slots": [],
             "poll_interval": 0.01,

@@ -89,6 +89,9 @@ def test_restart_mid_publish_never_posts_twice(
             self.inner.publish(post, progress)
             raise Crash
 
+        def confirm(self, post):
+            return self.inner.confirm(post)
+
     for name in ("facebook", "line", "threads"):
         with live_sessions() as session, pytest.raises(Crash):
             run_due(session, live_settings, NOW + timedelta(minutes=6), {**pubs, name: Dying(pubs[name])})
@@ -106,11 +109,11 @@ def test_restart_mid_publish_never_posts_twice(
         ]
     assert line_attempts == ["interrupted", "published"]
     assert state.created == {"facebook": 1, "line": 1, "threads": 1}
-    # Facebook cannot tell newsdesk whether the post went out: held for a person, never re-sent
-    assert posts["facebook"].status == "held" and "outcome unknown" in posts["facebook"].meta["note"]
-    # LINE (retry key) and Threads (stored container) resume safely
+    # Facebook takes no retry key: newsdesk found the post on the Page instead of sending it again
+    assert posts["facebook"].status == "published" and posts["facebook"].external_id.startswith("1000_")
+    # LINE (retry key) and Threads (stored container, found published) resume safely
     assert posts["line"].status == "published" and posts["threads"].status == "published"
-    assert posts["threads"].external_id == posts["threads"].meta["media_id"]
+    assert posts["threads"].external_id != f"container:{posts['threads'].meta['container_id']}"
 
 
 def test_expired_token_waits_and_alerts(
@@ -238,6 +241,7 @@ def test_hundred_posts_with_random_failures_each_published_exactly_once(
     now = NOW
     for _ in range(40):  # the scheduler's ticks; a fresh session each tick, like a restart
         now += timedelta(minutes=10)
+        state.now = now
         with live_sessions() as session:
             run_due(session, live_settings, now)
     with live_sessions() as session:
@@ -246,10 +250,14 @@ def test_hundred_posts_with_random_failures_each_published_exactly_once(
     assert len(posts) == 100
     published = [p for p in posts if p.status == "published"]
     failed = [p for p in posts if p.status == "failed"]
-    assert len(published) + len(failed) == 100
+    # a 503 "temporarily unavailable" to a create may hide a post that was made: Facebook and X cannot
+    # look it up for certain, so those are held for a person (the stub's refusals never made one)
+    held = [p for p in posts if p.status == "held"]
+    assert len(published) + len(failed) + len(held) == 100
+    assert {p.platform for p in held} <= {"facebook", "x"} and all("unknown" in p.meta["note"] for p in held)
     assert sum(state.created.values()) == len(published)  # each published post reached its platform once
     assert len({(p.platform, p.external_id) for p in published}) == len(published)
-    assert {a.status for a in attempts} <= {"published", "retryable", "permanent"}
+    assert {a.status for a in attempts} <= {"published", "retryable", "permanent", "unknown"}
     assert any(a.status == "retryable" for a in attempts) and failed  # the stub did inject both kinds
     assert all(a.error_code for a in attempts if a.status != "published")
     assert all(any(a.status == "permanent" for a in attempts if a.post_id == p.id) for p in failed)

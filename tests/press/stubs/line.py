@@ -1,0 +1,60 @@
+"""LINE Messaging API stand-in: broadcast with a retry key.
+
+Written from developers.line.biz:
+
+* "Send broadcast message" (reference/messaging-api/#send-broadcast-message): ``POST
+  /v2/bot/message/broadcast`` with ``Authorization: Bearer {channel access token}`` and
+  ``{"messages": [...]}`` (1 to 5 message objects; a text message's ``text`` up to 5,000 characters)
+  → ``200 {}`` with ``X-Line-Request-Id``.
+* "Retry failed API requests" (docs/messaging-api/retrying-api-request): ``X-Line-Retry-Key`` is a
+  UUID (anything else → 400). A 5xx or a timeout may still have delivered the message. A request
+  whose key was already accepted is not carried out again: ``409 {"message": "The retry key is already
+  accepted", "sentMessages": [...]}`` with ``X-Line-Accepted-Request-Id``. The key is valid for 24
+  hours after the first request; after that the same key is a new request (this stub forgets it).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from tests.press.stubs import Platforms, Reject, Request, Result, bearer, json_body
+
+KEY_LIFETIME = timedelta(hours=24)
+
+
+def route(state: Platforms, request: Request) -> Result | None:
+    if request.path != "/v2/bot/message/broadcast":
+        return None
+    if request.method != "POST":
+        raise Reject(405, {"message": "Method Not Allowed"})
+    bearer(request, state.token, {"message": "Authentication failed. Confirm that the access token in the "
+                                             "authorization header is valid."})
+    key = request.headers.get("X-Line-Retry-Key")
+    keys = state.line.setdefault("keys", {})
+    if key is not None:
+        try:
+            uuid.UUID(key)
+        except ValueError:
+            raise Reject(400, {"message": "The value for the 'X-Line-Retry-Key' header is invalid"}) from None
+        accepted = keys.get(key)
+        if accepted and state.clock() - accepted["at"] < KEY_LIFETIME:
+            return (409, {"message": "The retry key is already accepted", "sentMessages": accepted["sent"]},
+                    {"X-Line-Accepted-Request-Id": accepted["request_id"]})
+    messages = json_body(request).get("messages")
+    if not isinstance(messages, list) or not 1 <= len(messages) <= 5 or any(
+            not isinstance(m, dict) or m.get("type") != "text" or not m.get("text") for m in messages):
+        raise Reject(400, {"message": "The request body has 1 error(s)",
+                           "details": [{"message": "must be specified", "property": "messages"}]})
+    if any(len(m["text"]) > 5000 for m in messages):
+        raise Reject(400, {"message": "The request body has 1 error(s)",
+                           "details": [{"message": "Length must be between 0 and 5000",
+                                        "property": "messages[0].text"}]})
+    state.injected("line:broadcast", request.pending)
+    request_id = uuid.uuid4().hex
+    sent = [{"id": state.next_id(), "quoteToken": uuid.uuid4().hex} for _ in messages]
+    if key:
+        keys[key] = {"at": state.clock(), "request_id": request_id, "sent": sent}
+    for m in messages:
+        state.published("line", m["text"])
+    return 200, {}, {"X-Line-Request-Id": request_id}
