@@ -7,7 +7,7 @@ What is masked, wherever it appears:
 * the value of every declared secret found in the environment (``pipeline.settings.SECRET_ENV``), the
   password of ``DATABASE_URL``, and values registered at run time (:func:`register`: session tokens a
   platform hands out, e.g. Bluesky's ``accessJwt``);
-* credentials in URLs: the userinfo (``user:password@``) and query parameters that carry keys
+* credentials in URLs: the password in the userinfo (``user:password@``) and query parameters that carry keys
   (``access_token``, ``key``, ``password``, ...);
 * credential headers and JSON fields as debug lines and error bodies print them
   (``Authorization: Bearer ...``, ``'Cookie': '...'``, ``"accessJwt": "..."``).
@@ -108,10 +108,12 @@ def redact(text: Any) -> str:
 
 
 def _userinfo(m: re.Match[str]) -> str:
+    """``user:password@`` → ``user:****@``; a user name alone is no secret (a token used as one is
+    masked by value), and a password already masked (``***``) stays as it is."""
     scheme, user, password = m.group(1), m.group(2), m.group(3)
-    if password is not None:
-        return f"{scheme}{user}:{MASK}@"
-    return f"{scheme}{MASK}@" if user else m.group(0)
+    if password is None or not password or set(password) == {"*"}:
+        return m.group(0)
+    return f"{scheme}{user}:{MASK}@"
 
 
 def redact_data(value: Any) -> Any:
