@@ -297,15 +297,43 @@ def list_cmd(app: App, status: str | None, limit: int) -> None:
 
 
 @press.command("import")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("path", type=click.Path(allow_dash=True, path_type=Path))
+@click.option("--output", type=click.Path(dir_okay=False, allow_dash=True),
+              help="one JSON record per input line here ('-': standard output; the default when it is "
+                   "not a terminal)")
 @click.pass_obj
-@user_errors
-def import_cmd(app: App, path: Path) -> None:
-    """Import past releases from JSON Lines (.jsonl or .jsonl.gz)."""
+def import_cmd(app: App, path: Path, output: str | None) -> None:
+    """Import past releases from JSON Lines (.jsonl or .jsonl.gz): one record per line
+    ({"status": imported|duplicate|rejected, "id", "title", "line", "error"?}), a summary on stderr."""
+    import os
+    import sys
+
+    from newsdesk.progress import progress
+    from pipeline.batch import InputError, Records
+
     names = AgencyNames((a.short, a.name) for a in app.settings.agencies)
-    with app.session() as session:
-        summary = import_releases(session, path, names, app.settings.office.timezone)
-    click.echo(summary.describe(str(path)))
+    target = output or (None if sys.stdout.isatty() else "-")
+    size = path.stat().st_size if path.is_file() else None
+    with click.open_file(target or os.devnull, "w", encoding="utf-8") as out, \
+            progress("importing", size, noun="releases") as bar:
+        records = Records(out, None, str(path), "press import")
+
+        def on_line(result: Any) -> None:
+            if result.status == "rejected":
+                records.error(result.line, result.error, status="rejected", id=None, title=None)
+            else:
+                records.ok(result.line, result.record())
+
+        try:
+            with app.session() as session:
+                summary = import_releases(session, path, names, app.settings.office.timezone, on_line=on_line,
+                                          progress=lambda done: bar.update(done=done, count=records.written))
+        except InputError as exc:
+            click.echo(f"newsdesk: {exc}", err=True)
+            sys.exit(2)
+    click.echo(summary.describe(str(path)), err=True)
+    if summary.rejected:
+        sys.exit(1)
 
 
 @press.command("pickup")

@@ -1,95 +1,110 @@
 """Commands: ``sentiment score|train|eval`` and ``alerts mark``.
 
-``sentiment score`` is the batch contract: JSONL in (``{"text": ..., "id": ...}``, id optional),
-JSONL out (``{"id", "label", "score"}``), one output line per input line, same order. A line that
-cannot be scored (not UTF-8, not JSON, no text) gives ``{"id", "label": null, "score": null,
-"error": ...}`` in its place and a message on stderr, and the exit status is 1.
+``sentiment score`` follows the batch contract (:mod:`pipeline.batch`): JSONL in (``{"text": ...,
+"id": ...}``, id optional), JSONL out (``{"id", "label", "score", "line"}``), one output line per input
+line, same order. A line that cannot be scored (not UTF-8, not JSON, no text or empty text, a lone
+surrogate, an id that is not a string or a number) gives ``{"id", "label": null, "score": null,
+"line", "error"}`` in its place and a message on stderr, and the exit status is 1. An id is echoed
+as given, or null when the line had none (never invented).
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import click
 
 from newsdesk.app import App
+from newsdesk.progress import progress
 
 CHUNK = 256
 
 
-def _parse(raw: bytes, number: int) -> tuple[Any, str | None, str | None]:
-    """(id, text, error) for one input line."""
+def _item(line: Any) -> tuple[int, Any, str | None, str | None]:
+    """(line number, id, text, error) for one input line."""
+    from pipeline.batch import FieldError, id_field, string_field
+
+    if line.error:
+        return line.number, None, None, line.error
     try:
-        line = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return number, None, f"line {number}: not valid UTF-8 (byte {raw[exc.start]:#04x} at {exc.start})"
-    if not line.strip():
-        return number, None, f"line {number}: empty line"
+        ident = id_field(line.value)
+    except FieldError as exc:
+        return line.number, None, None, f"line {line.number}: {exc}"
     try:
-        obj = json.loads(line)
-    except ValueError as exc:
-        return number, None, f"line {number}: not JSON ({exc})"
-    if not isinstance(obj, dict):
-        return number, None, f"line {number}: not a JSON object"
-    ident = obj.get("id", number)
-    text = obj.get("text")
-    if not isinstance(text, str):
-        return ident, None, f"line {number}: no \"text\" string"
-    return ident, text, None
+        text = string_field(line.value, "text", required=True, blank=False)
+    except FieldError as exc:
+        return line.number, ident, None, f"line {line.number}: {exc}"
+    return line.number, ident, text, None
 
 
-def _lines(stream: IO[bytes]) -> Iterator[bytes]:
-    for raw in stream:
-        yield raw.rstrip(b"\r\n")
+def _scores(scorer: Any, texts: list[str]) -> list[float | Exception]:
+    """Scores for ``texts``; if the model fails on the chunk, each text alone, so one text the model
+    cannot take costs only its own line."""
+    try:
+        return list(scorer.score(texts))
+    except Exception:  # noqa: BLE001 - retried one by one below, each failure reported on its line
+        out: list[float | Exception] = []
+        for text in texts:
+            try:
+                out.append(scorer.score([text])[0])
+            except Exception as exc:  # noqa: BLE001 - becomes this line's error record
+                out.append(exc)
+        return out
+
+
+def fail(message: str) -> None:
+    """The input cannot be read at all: one line on stderr, exit status 2, no records."""
+    click.echo(f"newsdesk: {message}", err=True)
+    sys.exit(2)
 
 
 @click.command("score")
-@click.option("--input", "input_", type=click.Path(dir_okay=False, allow_dash=True), default="-",
-              help="JSONL file of {\"text\", \"id\"?}; default stdin")
+@click.option("--input", "input_", type=click.Path(dir_okay=True, allow_dash=True), default="-",
+              help="JSONL file of {\"text\", \"id\"?} (.gz read as such); default stdin")
 @click.option("--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
-              help="JSONL file of {\"id\", \"label\", \"score\"}; default stdout")
+              help="JSONL file of {\"id\", \"label\", \"score\", \"line\"}; default stdout")
 @click.pass_obj
 def score_cmd(app: App, input_: str, output: str) -> None:
-    """Score texts (JSONL in, JSONL out, same order)."""
+    """Score texts (JSONL in, JSONL out, one record per line, same order)."""
+    from pipeline.batch import InputError, Records, open_input, read_jsonl
     from pipeline.sentiment import get_scorer, label_for
 
     settings = app.settings.sentiment
-    bad = 0
     try:
-        src = click.open_file(input_, "rb")
-    except OSError as exc:
-        raise click.ClickException(f"cannot read {input_}: {exc.strerror}") from None
+        src = open_input(input_)
+    except InputError as exc:
+        fail(str(exc))
+        return
     scorer = get_scorer(settings)
-    with src, click.open_file(output, "w", encoding="utf-8") as dst:
-        chunk: list[tuple[Any, str | None, str | None]] = []
+    with src, click.open_file(output, "w", encoding="utf-8") as dst, \
+            progress("scoring", src.size, noun="lines") as bar:
+        records = Records(dst, sys.stderr, src.name, "sentiment score")
+        chunk: list[tuple[int, Any, str | None, str | None]] = []
 
         def flush() -> None:
-            texts = [t for _, t, _ in chunk if t is not None]
-            scores = iter(scorer.score(texts))
-            for ident, text, error in chunk:
-                if text is None:
-                    row = {"id": ident, "label": None, "score": None, "error": error}
-                else:
-                    s = next(scores)
-                    row = {"id": ident, "label": label_for(s, settings.threshold), "score": round(s, 6)}
-                dst.write(json.dumps(row, ensure_ascii=False) + "\n")
+            scores = iter(_scores(scorer, [t for _, _, t, _ in chunk if t is not None]))
+            for number, ident, text, error in chunk:
+                result = next(scores) if text is not None else None
+                if result is not None and not isinstance(result, Exception):
+                    value = float(result)
+                    records.ok(number, {"id": ident, "label": label_for(value, settings.threshold),
+                                        "score": round(value, 6)})
+                    continue
+                why = error or f"line {number}: the model could not score it ({type(result).__name__}: {result})"
+                records.error(number, why, id=ident, label=None, score=None)
             chunk.clear()
+            bar.update(done=src.position(), count=records.written)
 
-        for number, raw in enumerate(_lines(src), 1):
-            parsed = _parse(raw, number)
-            if parsed[2] is not None:
-                bad += 1
-                click.echo(f"newsdesk: {input_ if input_ != '-' else 'stdin'}: {parsed[2]}", err=True)
-            chunk.append(parsed)
+        for line in read_jsonl(src.stream, src.name):
+            chunk.append(_item(line))
             if len(chunk) >= CHUNK:
                 flush()
         flush()
-    if bad:
-        click.echo(f"newsdesk: {bad} line(s) could not be scored (marked with \"error\")", err=True)
+    if records.bad:
+        click.echo(f"newsdesk: {records.bad} line(s) could not be scored (marked with \"error\")", err=True)
         sys.exit(1)
 
 
@@ -115,8 +130,13 @@ def eval_cmd(app: App, file: Path, threshold: float | None, baseline_cv: int, as
     except DataError as exc:
         raise click.ClickException(str(exc)) from None
     scorer = get_scorer(settings)
+    scores: list[float] = []
+    with progress("scoring", len(texts), noun="items") as bar:
+        for start in range(0, len(texts), CHUNK):
+            scores.extend(scorer.score(texts[start:start + CHUNK]))
+            bar.update(done=len(scores))
     out = {"model": {"name": scorer.name, "version": scorer.version},
-           "model_report": evaluate(scorer.score(texts), labels, th)}
+           "model_report": evaluate(scores, labels, th)}
     if baseline_cv:
         out["baseline_cv"] = run_baseline(texts, labels, baseline_cv, th)
     if as_json:
@@ -166,8 +186,10 @@ def train_cmd(app: App, data: tuple[Path, ...], corrections: bool, base: str | N
             click.echo(f"no corrections: {str(exc).split(' (')[0]}", err=True)
         click.echo(f"{len(found)} correction(s) from the database", err=True)
         examples.extend(found)
-    info = train_model(resolve_model(base or settings.model), examples, out, labels=settings.labels,
-                       epochs=epochs, lr=lr, calibrate=cal, log=lambda m: click.echo(m, err=True))
+    with progress("training", epochs * len(examples), noun="items") as bar:
+        info = train_model(resolve_model(base or settings.model), examples, out, labels=settings.labels,
+                           epochs=epochs, lr=lr, calibrate=cal, log=lambda m: click.echo(m, err=True),
+                           progress=lambda n: bar.update(advance=n))
     click.echo(f"wrote {out} ({info['trained_on']} examples, {info['corrections']} corrections); "
                f"use it with sentiment.model = \"{out}\"")
 

@@ -22,6 +22,7 @@ from newsdesk.output import (
     table_options,
     write_file,
 )
+from newsdesk.progress import progress
 from pipeline import tables
 
 GROUPS = {
@@ -174,16 +175,20 @@ def report_cmd(app: App, period_text: str, fmt: str, only: str | None, calendar:
         half = parse_period(period_text)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--half") from None
-    with app.read_session() as session:
-        report = build_report(session, app.settings, half, calendar)
-    chosen = [report.figures_table(), *report.tables]
-    if only:
-        chosen = [t for t in chosen if t.name == only]
-        if not chosen:
-            names = ", ".join(t.name for t in [report.figures_table(), *report.tables])
-            raise click.BadParameter(f"{only!r}: choose from {names}", param_hint="--table")
-    for kind in ("md", "csv", "xlsx", "png") if fmt == "all" else (fmt,):
-        _write_report(kind, report, chosen, period_text, out_dir)
+    kinds = ("md", "csv", "xlsx", "png") if fmt == "all" else (fmt,)
+    with progress("report", 1 + len(kinds), noun="items") as bar:
+        with app.read_session() as session:
+            report = build_report(session, app.settings, half, calendar)
+        bar.update(advance=1)
+        chosen = [report.figures_table(), *report.tables]
+        if only:
+            chosen = [t for t in chosen if t.name == only]
+            if not chosen:
+                names = ", ".join(t.name for t in [report.figures_table(), *report.tables])
+                raise click.BadParameter(f"{only!r}: choose from {names}", param_hint="--table")
+        for kind in kinds:
+            _write_report(kind, report, chosen, period_text, out_dir)
+            bar.update(advance=1)
 
 
 def _write_report(kind: str, report: Any, chosen: list[tables.Table], stem: str, out_dir: Path | None) -> None:

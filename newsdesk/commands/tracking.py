@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from datetime import date, datetime, time
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
@@ -42,26 +42,38 @@ def register(main: click.Group, **groups: click.Group) -> None:
 
 
 @click.command("dedupe")
-@click.option("--input", "input_", type=click.File("r", encoding="utf-8"), default="-",
-              help="JSON Lines file (default: standard input)")
+@click.option("--input", "input_", type=click.Path(allow_dash=True), default="-",
+              help="JSON Lines file (.gz read as such; default: standard input)")
 @click.option("--database", help="SQLAlchemy URL to keep clusters in (default: a temporary SQLite file)")
 @click.pass_obj
-def dedupe_cmd(app: App, input_: TextIO, database: str | None) -> None:
+def dedupe_cmd(app: App, input_: str, database: str | None) -> None:
     """Group items into stories: JSON Lines {id, title, text, url?, published_at?} in,
-    {"id", "cluster"} out; items of one story share "cluster"."""
+    {"id", "cluster", "line"} out, one record per line in order; items of one story share "cluster"."""
     import tempfile
 
+    from newsdesk.progress import progress
+    from pipeline.batch import InputError, Records, open_input, read_jsonl
     from pipeline.db import open_database
-    from pipeline.dedupe_io import cluster_lines, write
+    from pipeline.dedupe_io import cluster_lines
     from pipeline.settings import load_settings
 
-    name = getattr(input_, "name", "<stdin>")
-    with tempfile.TemporaryDirectory() as tmp:
+    try:
+        src = open_input(input_)
+    except InputError as exc:
+        click.echo(f"newsdesk: {exc}", err=True)
+        sys.exit(2)
+    with src, tempfile.TemporaryDirectory() as tmp, progress("clustering", src.size) as bar, \
+            click.open_file("-", "w", encoding="utf-8") as out:
         url = database or f"sqlite:///{tmp}/dedupe.db"
         settings = load_settings(app.config, {**app.overrides, "database_url": url})
-        problems = write(cluster_lines(input_, settings, open_database(url), name),
-                         sys.stdout, sys.stderr)
-    if problems:
+        records = Records(out, sys.stderr, src.name, "dedupe")
+        for outcome in cluster_lines(read_jsonl(src.stream, src.name), settings, open_database(url), src.name):
+            if outcome.error:
+                records.error(outcome.line, outcome.error, id=outcome.id, cluster=None)
+            else:
+                records.ok(outcome.line, outcome.record())
+            bar.update(done=src.position(), count=records.written)
+    if records.bad:
         sys.exit(1)
 
 

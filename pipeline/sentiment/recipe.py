@@ -174,8 +174,10 @@ def set_nll(logits: Any, mask: Any) -> Any:
 def fine_tune(model: Any, tok: Any, texts: Sequence[str], labels: Sequence[Label], *, epochs: int,
               lr: float, batch_size: int = 32, soft: np.ndarray | None = None,
               unlabelled: Sequence[str] = (), soft_unlabelled: np.ndarray | None = None,
-              temperature: float = 2.0, label_weight: float = 1.0, log: Any = print) -> Any:
-    """Train in place. With ``soft`` (teacher logits) the loss mixes labels and distillation."""
+              temperature: float = 2.0, label_weight: float = 1.0, log: Any = print,
+              progress: Any = None) -> Any:
+    """Train in place. With ``soft`` (teacher logits) the loss mixes labels and distillation.
+    ``progress``, if given, is called with the number of texts after each batch."""
     import torch
     import torch.nn.functional as F
 
@@ -213,6 +215,8 @@ def fine_tune(model: Any, tok: Any, texts: Sequence[str], labels: Sequence[Label
             opt.step()
             sched.step()
             total += float(loss.detach()) * len(idx)
+            if progress is not None:
+                progress(len(idx))
         log(f"  epoch {epoch + 1}/{epochs}: loss {total / len(all_texts):.4f} ({time.time() - start:.0f} s)")
     model.eval()
     return model

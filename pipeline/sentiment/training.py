@@ -44,7 +44,10 @@ def class_sets(id2label: dict[int, str], labels: dict[str, str]) -> tuple[tuple[
 def train_model(base: str, examples: Sequence[Example], out: Path, *, labels: dict[str, str] | None = None,
                 epochs: int = 3, lr: float = 3e-5, batch_size: int = 16,
                 calibrate: Sequence[Example] = (), seed: int = 13,
-                log: Callable[[str], None] = print) -> dict[str, Any]:
+                log: Callable[[str], None] = print,
+                progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Fine-tune ``base`` on ``examples`` into ``out``; ``progress`` gets the texts done after each batch
+    (``epochs * len(examples)`` in all)."""
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
     from transformers.utils import logging as hf_logging
@@ -73,7 +76,8 @@ def train_model(base: str, examples: Sequence[Example], out: Path, *, labels: di
     recipe._seed(seed)
     log(f"training {base} on {len(texts)} examples ({sum(e.label for e in examples)} negative), "
         f"{epochs} epochs")
-    recipe.fine_tune(model, tok, texts, ids, epochs=epochs, lr=lr, batch_size=batch_size, log=log)
+    recipe.fine_tune(model, tok, texts, ids, epochs=epochs, lr=lr, batch_size=batch_size, log=log,
+                     progress=progress)
     temperature = _base_temperature(base_path) if local else 1.0
     out.mkdir(parents=True, exist_ok=True)
     model.to(stored_dtype).save_pretrained(out)

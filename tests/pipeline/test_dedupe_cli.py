@@ -41,11 +41,16 @@ def test_stories_share_a_cluster(tmp_path: Path) -> None:
 def test_bad_lines_are_reported_and_the_rest_goes_on() -> None:
     data = lines({"id": 1, "title": "t", "text": WIRE}, "{not json", {"title": "no id"},
                  {"id": 2, "title": "", "text": ""}, {"id": 3, "text": OTHER, "published_at": "yesterday"},
-                 {"id": 4, "text": OTHER})
-    out = CliRunner().invoke(main, ["dedupe"], input=data)
+                 {"id": 4, "text": OTHER}, {"id": None, "text": OTHER})
+    out = CliRunner().invoke(main, ["dedupe"], input=data.encode() + b"\xff\xfe\n")
     assert out.exit_code == 1
-    assert "<stdin>:2: not JSON" in out.output
-    assert "<stdin>:3: expected an object with an 'id'" in out.output
-    assert "<stdin>:5: published_at: not an ISO 8601 date or time: 'yesterday'" in out.output
-    ids = [json.loads(x)["id"] for x in out.output.splitlines() if x.startswith("{")]
-    assert ids == [1, 2, 4]
+    assert "stdin: line 2: not JSON" in out.output
+    assert 'stdin: line 3: no "id"' in out.output
+    assert "stdin: line 5: published_at: not an ISO 8601 date or time: 'yesterday'" in out.output
+    assert 'line 7: "id" must be a string or a whole number, got null' in out.output
+    assert "line 8: not valid UTF-8" in out.output
+    records = [json.loads(x) for x in out.stdout.splitlines()]
+    assert [r["line"] for r in records] == list(range(1, 9))  # one record per line, in order
+    assert [r["id"] for r in records] == [1, None, None, 2, 3, 4, None, None]
+    assert [bool(r.get("error")) for r in records] == [False, True, True, True, True, False, True, True]
+    assert records[3]["error"] == "line 4: empty title and text"

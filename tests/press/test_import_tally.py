@@ -12,7 +12,7 @@ from newsdesk.cli import main
 from pipeline.models import Release
 from pipeline.settings import Settings
 from press.agencies import AgencyNames
-from press.importer import import_releases
+from press.importer import LineResult, import_releases
 from press.tally import tally_releases
 
 ROWS = [
@@ -46,9 +46,13 @@ def _names(settings: Settings) -> AgencyNames:
 def test_import_maps_agencies_rejects_bad_lines_and_is_idempotent(
     tmp_path: Path, session: Session, settings: Settings
 ) -> None:
-    summary = import_releases(session, _write(tmp_path, gz=True), _names(settings))
+    results: list[LineResult] = []
+    summary = import_releases(session, _write(tmp_path, gz=True), _names(settings), on_line=results.append)
     assert (summary.read, summary.imported) == (9, 6)
     assert [n for n, _ in summary.rejected] == [5, 6, 9]
+    assert [r.line for r in results] == list(range(1, 10))
+    assert [r.status for r in results].count("imported") == 6 and all(
+        r.id for r in results if r.status == "imported")
     assert "line 6: published_at 'someday' is not an ISO or ROC date" in summary.describe("r")
     agencies = dict(session.execute(select(Release.title, Release.agency)).all())
     assert agencies == {
@@ -76,7 +80,7 @@ def test_tally_cli_csv(tmp_path: Path, settings: Settings) -> None:
     env = {"DATABASE_URL": settings.database_url}
     runner = CliRunner()
     result = runner.invoke(main, ["press", "import", str(_write(tmp_path))], env=env)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # three bad lines, reported; the six good ones are in
     args = ["tally", "releases", "--from", "113年1月1日", "--to", "2024/02/29", "--by", "month,agency"]
     result = runner.invoke(main, [*args, "--format", "csv"], env=env)
     assert result.exit_code == 0, result.output
@@ -109,7 +113,7 @@ def test_import_missing_file_names_it(tmp_path: Path, settings: Settings) -> Non
     result = CliRunner().invoke(
         main, ["press", "import", str(tmp_path / "none.jsonl")], env={"DATABASE_URL": settings.database_url}
     )
-    assert result.exit_code == 1 and "none.jsonl: cannot open" in result.output
+    assert result.exit_code == 2 and "none.jsonl: cannot open" in result.output
 
 
 def test_tainan_releases_match_an_independent_count(

@@ -33,15 +33,20 @@ def test_score_keeps_order_and_marks_bad_lines(config_file: Path) -> None:
         json.dumps({"id": 7}).encode(),
         json.dumps({"text": "https://example.com/x"}).encode(),
         json.dumps({"text": POSITIVE[0] + "。" + "很長的內文" * 20000}).encode(),  # 100 KB+
+        b'{"text": "\\ud800 lone", "id": "s"}',
+        json.dumps({"text": POSITIVE[1], "id": 1.5}).encode(),
         json.dumps({"text": POSITIVE[0], "id": "z"}).encode(),
     ]
     code, out, err = _run(config_file, "sentiment", "score", input=b"\n".join(lines) + b"\n")
     rows = [json.loads(line) for line in out.splitlines()]
     assert code == 1
-    assert [r["id"] for r in rows] == ["a", 2, 3, 4, 5, 7, 7, 8, "z"]
-    bad = [r["id"] for r in rows if r.get("error")]
-    assert bad == [2, 5, 7]
-    assert "line 2: not valid UTF-8" in err and "line 5: not JSON" in err and "line 6: no \"text\"" in err
+    assert [r["line"] for r in rows] == list(range(1, 12))
+    assert [r["id"] for r in rows] == ["a", None, None, None, None, 7, None, None, None, None, "z"]  # not invented
+    bad = [r["line"] for r in rows if r.get("error")]
+    assert bad == [2, 3, 5, 6, 9, 10]
+    assert "line 2: not valid UTF-8" in err and "line 5: not JSON" in err and 'line 6: no "text"' in err
+    assert 'line 3: "text" is empty' in err and 'line 9: "text" holds a lone surrogate' in err
+    assert 'line 10: "id" must be a string or a whole number, got a number' in err
     good = [r for r in rows if not r.get("error")]
     assert all(r["label"] in ("negative", "not_negative") and 0 <= r["score"] <= 1 for r in good)
     assert rows[0]["score"] > rows[-1]["score"]
@@ -52,7 +57,30 @@ def test_score_files_and_clean_exit(config_file: Path, tmp_path: Path) -> None:
     src.write_text("".join(json.dumps({"text": t}) + "\n" for t in POSITIVE[:3]), encoding="utf-8")
     code, _, _ = _run(config_file, "sentiment", "score", "--input", str(src), "--output", str(dst))
     assert code == 0
-    assert [json.loads(line)["id"] for line in dst.read_text().splitlines()] == [1, 2, 3]
+    assert [json.loads(line)["line"] for line in dst.read_text().splitlines()] == [1, 2, 3]
+
+
+def test_a_chunk_the_model_rejects_costs_only_the_bad_line(config_file: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import pipeline.sentiment as sentiment
+
+    real = sentiment.get_scorer
+
+    class Picky:
+        def __init__(self, inner: object) -> None:
+            self.inner = inner
+
+        def score(self, texts: list[str]) -> list[float]:
+            if any("壞" in t for t in texts):
+                raise RuntimeError("tokenizer cannot take this")
+            return self.inner.score(texts)  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(sentiment, "get_scorer", lambda s: Picky(real(s)))
+    data = b"".join(json.dumps({"text": t}).encode() + b"\n" for t in [POSITIVE[0], "壞", NEGATIVE[0]])
+    code, out, err = _run(config_file, "sentiment", "score", input=data)
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 1 and [r.get("error") is None for r in rows] == [True, False, True]
+    assert "line 2: the model could not score it (RuntimeError: tokenizer cannot take this)" in err
 
 
 def test_score_missing_model_folder_is_one_clear_line(tmp_path: Path) -> None:
