@@ -2,8 +2,9 @@
 in order, with an error record naming each bad line, keep every good line, exit 1 when any line was
 bad (0 when none, 2 when the input cannot be opened), and never print a traceback.
 
-Commands: ``sentiment score``, ``dedupe``, ``press import``. A new batch command (``triage``, ...)
-joins by adding a :class:`Command` to ``COMMANDS``.
+Commands: ``sentiment score``, ``dedupe``, ``press import`` (JSON Lines: one record per line), and
+``extract`` (saved pages: one record per file, the file named in its record). A new JSON Lines batch
+command (``triage``, ...) joins by adding a :class:`Command` to ``COMMANDS``.
 """
 
 from __future__ import annotations
@@ -180,3 +181,29 @@ def test_an_input_that_cannot_be_opened_is_one_clear_line(command: Command, wher
         assert code == 1 and len(records) == 1 and "line 1:" in records[0]["error"]
     else:
         assert code == 2 and records == [] and str(path) in stderr
+
+
+def test_extract_gives_one_record_per_file_in_order(tmp_path: Path) -> None:
+    """``extract`` takes files, not lines: each gets its record in place, named by its path."""
+    from tests.crawlers.pages import article
+
+    good = tmp_path / "good.html"
+    good.write_text(article(title="北市府說明捷運延誤"), encoding="utf-8")
+    gz = tmp_path / "good.html.gz"
+    gz.write_bytes(gzip.compress(article(title="北市府說明社宅進度").encode("big5", "replace")))
+    cut = tmp_path / "cut.html.gz"
+    cut.write_bytes(gzip.compress(article().encode())[:40])
+    png = tmp_path / "image.html"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+    bad_utf8 = tmp_path / "bad.html"
+    bad_utf8.write_bytes(b"<html><body><h1>\xff\xfe</h1><p>\xed\xa0\x80 lone surrogate bytes</p></body></html>")
+    files = [good, tmp_path / "missing.html", tmp_path, cut, png, bad_utf8, gz]
+    result = CliRunner().invoke(main, ["extract", *map(str, files)])
+    assert "Traceback" not in result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["file"] for r in records] == [str(f) for f in files]
+    assert [bool(r.get("error")) for r in records] == [False, True, True, True, True, False, False]
+    assert records[0]["title"] == "北市府說明捷運延誤" and records[-1]["title"] == "北市府說明社宅進度"
+    assert result.exit_code == 1
+    for f in (tmp_path / "missing.html", cut, png):
+        assert str(f) in result.stderr

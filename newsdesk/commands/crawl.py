@@ -69,29 +69,39 @@ def extract_cmd(files: tuple[Path, ...], url: str | None, with_warnings: bool) -
     A file that cannot be read (missing, a folder, binary, broken gzip) gets an ``error`` line in its
     place and the others are still extracted; the exit status is 1 when any failed.
     """
-    from crawlers.extract import SiteNames, extract
-    from crawlers.page import PageError
+    from crawlers.extract import SiteNames
+    from newsdesk.progress import progress
 
     failed = 0
     memory = SiteNames()  # the site's labels, learned from the titles of the files given together
-    for path in files:
-        page_url = url or path.resolve().as_uri()
-        try:
-            ex = extract(read_page(path), page_url, site_names=memory)
-        except (OSError, ValueError, PageError) as exc:
-            failed += 1
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            click.echo(f"newsdesk extract: {path}: {reason}", err=True)
-            error = {"file": str(path), "url": page_url, "error": reason}
-            click.echo(json.dumps(error, ensure_ascii=False))
-            continue
-        line = ex.as_json(str(path))
-        out = {k: line[k] for k in CONTRACT}
-        if with_warnings:
-            out.update(confidence=line["confidence"], warnings=line["warnings"])
-        click.echo(json.dumps(out, ensure_ascii=False))
+    with progress("extracting", len(files), noun="items") as bar:
+        for path in files:
+            failed += _extract_one(path, url, with_warnings, memory)
+            bar.update(advance=1)
     if failed:
         sys.exit(1)
+
+
+def _extract_one(path: Path, url: str | None, with_warnings: bool, memory: Any) -> int:
+    """Print one file's record (or its error record in its place); returns 1 when it failed."""
+    from crawlers.extract import extract
+    from crawlers.page import PageError
+
+    page_url = url or path.resolve().as_uri()
+    try:
+        ex = extract(read_page(path), page_url, site_names=memory)
+    except (OSError, ValueError, PageError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        click.echo(f"newsdesk extract: {path}: {reason}", err=True)
+        error = {"file": str(path), "url": page_url, "error": reason}
+        click.echo(json.dumps(error, ensure_ascii=False))
+        return 1
+    line = ex.as_json(str(path))
+    out = {k: line[k] for k in CONTRACT}
+    if with_warnings:
+        out.update(confidence=line["confidence"], warnings=line["warnings"])
+    click.echo(json.dumps(out, ensure_ascii=False))
+    return 0
 
 
 @click.command("status")
