@@ -271,6 +271,7 @@ def register() -> None:
     """Attach the commands that live in each package."""
     from newsdesk.commands import core, tracking
     from newsdesk.commands import crawl as crawler_commands
+    from newsdesk.commands import decision as decision_commands
     from newsdesk.commands import notify as notes
     from newsdesk.commands import press as press_commands
     from newsdesk.commands import sentiment as sentiment_commands
@@ -284,6 +285,7 @@ def register() -> None:
     press_commands.register(main, tally=tally)
     tally_commands.register(main, tally=tally)
     sentiment_commands.register(main, alerts=alerts, sentiment=sentiment)
+    decision_commands.register(main, alerts=alerts, sentiment=sentiment)
 
 
 register()

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pipeline.decision import Decision
 
 
 class Drop(Exception):  # noqa: N818 - named like Scrapy's DropItem, it is a control-flow signal
@@ -59,6 +62,7 @@ class Item:
     norm_text: str | None = None
     matches: list[Match] = field(default_factory=list)
     sentiment: Sentiment | None = None
+    decision: Decision | None = None  # the alert decision (pipeline/stages/decide.py)
     cluster_id: int | None = None
     priority: str | None = None
     flagged: bool = False
@@ -72,6 +76,13 @@ class Item:
             for a in m.agencies:
                 seen.setdefault(a, None)
         return list(seen)
+
+    @property
+    def routed(self) -> list[str]:
+        """Who answers: the decision's bureau when it routed one, else the watchlist's agencies."""
+        if self.decision is not None and self.decision.agency:
+            return [self.decision.agency, *(a for a in self.agencies if a != self.decision.agency)]
+        return self.agencies
 
     @property
     def scoring_text(self) -> str:

@@ -55,7 +55,8 @@ def track(item: Item, ctx: Context) -> Item:
     """Stage (after ``store``): a flagged story gets an open response routed to its first agency."""
     if item.flagged:
         take_lock(ctx.session)  # two `run` processes must not open two responses for one story
-        agency = primary_agency(item) or ctx.settings.office.name
+        agency = (item.decision.agency if item.decision else None) or primary_agency(item) \
+            or ctx.settings.office.name
         row = open_response(ctx.session, ctx.settings, cluster_id=item.cluster_id, item_id=item.id,
                             agency=agency, priority=item.priority, now=item.published_at)
         ctx.incr("responses:opened" if row else "responses:existing")

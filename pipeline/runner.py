@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.db import DatabaseError, describe, transaction
+from pipeline.decision import Decider
 from pipeline.items import Item
 from pipeline.sentiment import Scorer
 from pipeline.settings import Settings
@@ -25,7 +26,7 @@ from pipeline.stages import BatchStage, Context, Stage, run_batch
 #: Per-item stages before the batched model, the batched model, per-item stages after it.
 BEFORE = ("pipeline.stages.normalize:normalize", "pipeline.stages.engagement:refresh",
           "pipeline.stages.dedupe:dedupe", "pipeline.stages.match:match")
-BATCH = "pipeline.stages.score:score"
+BATCH = "pipeline.stages.decide:decide"
 AFTER = ("pipeline.stages.triage:triage", "pipeline.stages.store:store", "pipeline.responses:track",
          "pipeline.stages.alert:alert")
 
@@ -53,6 +54,7 @@ def process(
     sessions: sessionmaker[Session],
     *,
     scorer_factory: Callable[[], Scorer] | None = None,
+    decider_factory: Callable[[], Decider] | None = None,
     alert_sink: Callable[[Session, Item], int] | None = None,
     before: Sequence[str] = BEFORE,
     batch: str | None = BATCH,
@@ -68,7 +70,8 @@ def process(
         counts["collected"] += len(chunk)
         try:
             with transaction(sessions) as session:
-                ctx = Context(settings, session, scorer_factory, alert_sink)
+                ctx = Context(settings, session, scorer_factory=scorer_factory,
+                              decider_factory=decider_factory, alert_sink=alert_sink)
                 run_batch(chunk, stages_before, batch_stage, stages_after, ctx)
         except OperationalError as exc:
             raise DatabaseError(f"cannot write to {describe(sessions.kw['bind'])}: {exc.orig}") from None

@@ -132,6 +132,8 @@ class OfficeSettings(_Model):
     name: str = Field(description="the office running newsdesk (本處), an agency short name")
     city: str = Field(default="臺北市", description="the city whose policy is watched")
     timezone: Zone = Field(default=TIMEZONE, description="IANA zone for display and schedules")
+    government: Literal["TPE", "NTPC", "KHH", "TXG", "TYN", "TNN", "CENTRAL"] = Field(
+        default="TPE", description="the government the office speaks for; items about others never alert")
 
 
 class SourceSettings(_Model):
@@ -189,9 +191,20 @@ class SentimentSettings(_Model):
         return v
 
 
+class DecisionSettings(_Model):
+    model: str = Field(default="current", description="'current' (the version last promoted by `sentiment "
+                       "train`, else the shipped one), 'builtin' (the shipped one) or a model folder")
+    threshold: float = Field(default=0.4, gt=0, lt=1,
+                             description="P(needs a response from the office) at or above which an item does")
+    batch_size: int = Field(default=64, ge=1, description="texts per forward pass (sorted by length)")
+    max_length: int = Field(default=128, ge=16, le=512, description="tokens of title + lead the model reads")
+    models_dir: str = Field(default="var/models", description="where retrained versions are kept")
+    min_corrections: int = Field(default=30, ge=1, description="corrections needed before retraining")
+
+
 class AlertSettings(_Model):
-    only_relevant: bool = Field(default=True, description="alert only items that match the watchlist")
-    min_score: float = Field(default=0.5, ge=0, le=1, description="P(negative) at or above which to alert")
+    only_relevant: bool = Field(default=False, description="alert only items that match the watchlist "
+                                "(the decision model reads every item; true narrows alerts to the watchlist)")
 
 
 class SlackSettings(_Model):
@@ -275,12 +288,16 @@ class TriageRule(_Model):
     name: str
     priority: Literal["critical", "high", "normal", "low"]
     action: Literal["alert", "digest", "store"]
-    min_negative: float | None = Field(default=None, ge=0, le=1,
-                                       description="P(negative) at least this; unset: [alerts] min_score")
+    min_score: float | None = Field(default=None, ge=0, le=1, description="P(needs a response from the "
+                                    "office) at least this; unset: [decision] threshold")
+    ours: bool | None = Field(default=None, description="true: the item must concern the office's government; "
+                              "false: must not; unset: no condition")
     relevant: bool | None = Field(default=None,
                                   description="must match the watchlist; unset: [alerts] only_relevant")
+    min_negative: float | None = Field(default=None, ge=0, le=1,
+                                       description="P(negative emotion) at least this; unset: no condition")
     min_urgency: float = Field(default=0, ge=0,
-                               description="P(negative) x sensitivity x reach x velocity factors")
+                               description="P(needs a response) x sensitivity x reach x velocity factors")
     min_velocity: float = Field(default=0, ge=0, description="copies of the story in the last hour")
     min_reach: int = Field(default=0, ge=0)
     agencies: list[str] = Field(default_factory=list, description="only items routed to one of these")
@@ -289,9 +306,9 @@ class TriageRule(_Model):
 def _default_rules() -> list[TriageRule]:
     return [
         TriageRule(name="breaking", priority="critical", action="alert", min_urgency=2.0),
-        TriageRule(name="negative", priority="high", action="alert"),
-        TriageRule(name="relevant", priority="normal", action="digest", min_negative=0, relevant=True),
-        TriageRule(name="rest", priority="low", action="store", min_negative=0, relevant=False),
+        TriageRule(name="needs-response", priority="high", action="alert"),
+        TriageRule(name="ours", priority="normal", action="digest", min_score=0, ours=True),
+        TriageRule(name="rest", priority="low", action="store", min_score=0),
     ]
 
 
@@ -377,6 +394,7 @@ class Settings(_Model):
     topics: list[TopicSettings] = Field(default_factory=list)
     officials: list[OfficialSettings] = Field(default_factory=list)
     sentiment: SentimentSettings = SentimentSettings()
+    decision: DecisionSettings = DecisionSettings()
     alerts: AlertSettings = AlertSettings()
     notifications: NotificationSettings = NotificationSettings()
     schedule: ScheduleSettings = ScheduleSettings()

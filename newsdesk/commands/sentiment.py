@@ -1,4 +1,4 @@
-"""Commands: ``sentiment score|train|eval`` and ``alerts mark``.
+"""Commands: ``sentiment score|finetune|eval`` (the emotion model) and ``alerts mark``.
 
 ``sentiment score`` follows the batch contract (:mod:`pipeline.batch`): JSONL in (``{"text": ...,
 "id": ...}``, id optional), JSONL out (``{"id", "label", "score", "line"}``), one output line per input
@@ -148,7 +148,7 @@ def eval_cmd(app: App, file: Path, threshold: float | None, baseline_cv: int, as
                                                      f"{baseline_cv}-fold grouped CV on {file}"))
 
 
-@click.command("train")
+@click.command("finetune")
 @click.option("--data", "data", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="labelled CSV/JSONL (text + negative 1/0 or label); repeatable")
 @click.option("--corrections/--no-corrections", default=True, help="add the officers' corrections")
@@ -160,9 +160,9 @@ def eval_cmd(app: App, file: Path, threshold: float | None, baseline_cv: int, as
 @click.option("--epochs", type=int, default=3, show_default=True)
 @click.option("--lr", type=float, default=3e-5, show_default=True)
 @click.pass_obj
-def train_cmd(app: App, data: tuple[Path, ...], corrections: bool, base: str | None, out: Path,
+def finetune_cmd(app: App, data: tuple[Path, ...], corrections: bool, base: str | None, out: Path,
               calibrate: Path | None, epochs: int, lr: float) -> None:
-    """Fine-tune a model on labelled files and/or the officers' corrections."""
+    """Fine-tune the emotion model (`sentiment score`) on labelled files and/or corrections."""
     from pipeline.db import MissingDatabase
     from pipeline.sentiment import resolve_model
     from pipeline.sentiment.data import DataError, Example, read_labelled
@@ -200,7 +200,7 @@ def train_cmd(app: App, data: tuple[Path, ...], corrections: bool, base: str | N
 @click.option("--who", required=True, help="the officer's name")
 @click.pass_obj
 def mark_cmd(app: App, item_id: int, label: str, who: str) -> None:
-    """Record an officer's verdict on an item's sentiment (feeds `sentiment train`)."""
+    """Record an officer's verdict: negative = needs a response, not_negative = does not (feeds `sentiment train`)."""
     from pipeline.models import Correction, ItemRow
 
     if not who.strip():
@@ -216,7 +216,7 @@ def mark_cmd(app: App, item_id: int, label: str, who: str) -> None:
 
 
 def register(main: click.Group, **groups: click.Group) -> None:
-    """Attach ``sentiment score|train|eval`` and ``alerts mark``."""
-    for cmd in (score_cmd, train_cmd, eval_cmd):
+    """Attach ``sentiment score|finetune|eval`` and ``alerts mark``."""
+    for cmd in (score_cmd, finetune_cmd, eval_cmd):
         groups["sentiment"].add_command(cmd)
     groups["alerts"].add_command(mark_cmd)

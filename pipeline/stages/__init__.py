@@ -19,6 +19,7 @@ from pipeline.items import Drop, Item
 from pipeline.settings import Settings
 
 if TYPE_CHECKING:
+    from pipeline.decision import Decider
     from pipeline.sentiment import Scorer
 
 
@@ -29,6 +30,8 @@ class Context:
     settings: Settings
     session: Session
     scorer_factory: Callable[[], Scorer] | None = None
+    #: The alert decision's model (None: the one the settings name, loaded once per process).
+    decider_factory: Callable[[], Decider] | None = None
     #: Writes a flagged, stored item's alerts to the outbox and returns how many it queued
     #: (wired by the CLI to ``notifications.outbox``; None stores without alerting).
     alert_sink: Callable[[Session, Item], int] | None = None

@@ -157,6 +157,12 @@ def find_matches(title: str, text: str, wl: Watchlist) -> list[Match]:
     return found
 
 
+def place_mentions(folded: str, wl: Watchlist) -> tuple[bool, bool]:
+    """(names the office's city, names another place) in a folded text; 新北 in 新北投 is the city's."""
+    doc = _Text(folded, wl.places, wl.home)
+    return any(doc.find(h) for h in wl.home), bool(doc.blocked)
+
+
 def _home_only(found: list[Match], home: list[str]) -> list[Match]:
     """The matches that still hold for an item about another place."""
     kept = []

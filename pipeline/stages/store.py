@@ -20,6 +20,10 @@ def store(item: Item, ctx: Context) -> Item:
         published_at=item.published_at, authors=list(item.authors), language=item.language,
         engagement=dict(item.engagement), cluster_id=item.cluster_id, priority=item.priority,
         flagged=item.flagged, meta=dict(item.meta))
+    if item.decision is not None:
+        d = item.decision
+        row.government, row.response_score, row.agency = d.government, d.score, d.agency
+        row.meta = {**row.meta, "decision": d.to_dict()}
     for m in item.matches:
         for agency in m.agencies or [""]:
             row.matches.append(MatchRow(agency=agency, rule=m.rule, kind=m.kind, terms=list(m.terms)))

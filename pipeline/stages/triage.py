@@ -1,14 +1,13 @@
-"""Triage: a priority and whether to alert at once, from negativity, reach, velocity and sensitivity.
+"""Triage: a priority and whether to alert at once, from the decision, reach, velocity and sensitivity.
 
 The rules are data (``[[triage.rules]]``), tried in order; the first whose conditions all hold gives
 the item's ``priority`` and action: ``alert`` (``item.flagged``: the alert stage sends it now),
-``digest`` (the daily digest) or ``store`` (kept, not shown). Conditions left unset follow
-``[alerts]``: ``min_negative`` defaults to ``alerts.min_score`` and ``relevant`` to
-``alerts.only_relevant``, so with the shipped rules an item alerts exactly when it matches the
-watchlist and P(negative) ≥ ``min_score``. An item without a score (``item.sentiment`` is None)
-fails every condition on negativity above 0.
+``digest`` (the daily digest) or ``store`` (kept, not shown). ``min_score`` left unset means
+``[decision] threshold`` and ``relevant`` left unset follows ``[alerts] only_relevant``, so with the
+shipped rules an item alerts exactly when the decision says it needs a response from the office
+(:mod:`pipeline.stages.decide`). An item without a decision fails every ``min_score`` above 0.
 
-    urgency  = P(negative) × sensitivity × reach factor × velocity factor
+    urgency  = P(needs a response) × sensitivity × reach factor × velocity factor
     sensitivity     = the highest ``sensitivity`` of the agencies the item is routed to (1.0 if none)
     reach factor    = 1 + log10(1 + reach / 1000)    reach: the story's (cluster's) reach points
     velocity factor = 1 + log2(1 + velocity) / 4     velocity: copies of the story in the last hour
@@ -34,7 +33,9 @@ PRIORITIES = ("critical", "high", "normal", "low")
 
 @dataclass(frozen=True)
 class Signals:
-    negative: float | None
+    score: float | None  # P(needs a response from the office)
+    ours: bool  # the item concerns the office's government
+    negative: float | None  # P(negative emotion), when the model gives one
     relevant: bool
     sensitivity: float
     reach: int
@@ -42,11 +43,11 @@ class Signals:
 
     @property
     def urgency(self) -> float:
-        if self.negative is None:
+        if self.score is None:
             return 0.0
         reach = 1 + math.log10(1 + self.reach / 1000)
         velocity = 1 + math.log2(1 + self.velocity) / 4
-        return self.negative * self.sensitivity * reach * velocity
+        return self.score * self.sensitivity * reach * velocity
 
 
 def velocity(session: Session, cluster_id: int | None, at: datetime) -> int:
@@ -61,14 +62,17 @@ def velocity(session: Session, cluster_id: int | None, at: datetime) -> int:
 def signals(item: Item, ctx: Context) -> Signals:
     settings = ctx.settings
     sens = {a.short: a.sensitivity for a in settings.agencies}
-    agencies = item.agencies
+    agencies = item.routed
     reach = item_reach(item, settings)
     if item.cluster_id is not None:
         reach = ctx.session.connection().scalar(
             select(Cluster.reach).where(Cluster.id == item.cluster_id)) or reach
     at = item.published_at or utcnow()
+    d = item.decision
     return Signals(
-        negative=item.sentiment.score if item.sentiment else None,
+        score=d.score if d else None,
+        ours=d is not None and d.government == settings.office.government,
+        negative=d.emotion if d else None,
         relevant=bool(item.matches),
         sensitivity=max((sens.get(a, 1.0) for a in agencies), default=1.0),
         reach=reach,
@@ -78,10 +82,12 @@ def signals(item: Item, ctx: Context) -> Signals:
 
 def holds(rule: TriageRule, sig: Signals, agencies: list[str], settings: Settings) -> bool:
     """Whether every condition of ``rule`` holds; unset conditions follow ``[alerts]``."""
-    min_negative = settings.alerts.min_score if rule.min_negative is None else rule.min_negative
+    min_score = settings.decision.threshold if rule.min_score is None else rule.min_score
     must_be_relevant = settings.alerts.only_relevant if rule.relevant is None else rule.relevant
     return all((
-        min_negative <= 0 or (sig.negative is not None and sig.negative >= min_negative),
+        min_score <= 0 or (sig.score is not None and sig.score >= min_score),
+        rule.ours is None or sig.ours == rule.ours,
+        rule.min_negative is None or (sig.negative is not None and sig.negative >= rule.min_negative),
         not must_be_relevant or sig.relevant,
         sig.urgency >= rule.min_urgency,
         sig.velocity >= rule.min_velocity,
@@ -90,14 +96,14 @@ def holds(rule: TriageRule, sig: Signals, agencies: list[str], settings: Setting
     ))
 
 
-def decide(sig: Signals, agencies: list[str], settings: Settings) -> TriageRule | None:
+def first_rule(sig: Signals, agencies: list[str], settings: Settings) -> TriageRule | None:
     return next((r for r in settings.triage.rules if holds(r, sig, agencies, settings)), None)
 
 
 def triage(item: Item, ctx: Context) -> Item:
     """Set ``item.priority`` and ``item.flagged``; ``meta['triage']`` says which rule and why."""
     sig = signals(item, ctx)
-    rule = decide(sig, item.agencies, ctx.settings)
+    rule = first_rule(sig, item.routed, ctx.settings)
     item.priority = rule.priority if rule else "low"
     item.flagged = rule is not None and rule.action == "alert"
     item.meta["triage"] = {"rule": rule.name if rule else None, "action": rule.action if rule else "store",

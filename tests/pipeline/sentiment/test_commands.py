@@ -114,7 +114,7 @@ def test_correction_loop_mark_then_train(config_file: Path, tiny_model: Path, tm
 
     before = TransformersScorer(str(tiny_model)).score([neg_text, pos_text])
     out_dir = tmp_path / "retrained"
-    code, out, err = _run(config_file, "sentiment", "train", "--out", str(out_dir), "--epochs", "8",
+    code, out, err = _run(config_file, "sentiment", "finetune", "--out", str(out_dir), "--epochs", "8",
                           "--lr", "2e-3")
     assert code == 0, err
     assert "2 correction(s)" in err
@@ -132,7 +132,7 @@ def test_mark_unknown_item_and_bad_label(config_file: Path) -> None:
 
 
 def test_train_with_nothing_is_an_error(config_file: Path, tmp_path: Path) -> None:
-    code, _, err = _run(config_file, "sentiment", "train", "--out", str(tmp_path / "o"))
+    code, _, err = _run(config_file, "sentiment", "finetune", "--out", str(tmp_path / "o"))
     assert code == 2 and "nothing to train on" in err
 
 
@@ -177,7 +177,7 @@ def test_train_refits_the_lexical_model_only_with_enough_examples(config_file: P
 
     base = _base_with_lexical(tiny_model, tmp_path, 0.4)
     small = _csv(tmp_path / "small.csv", [(t, 1) for t in NEGATIVE[:3]] + [(t, 0) for t in POSITIVE[:3]])
-    code, _, err = _run(config_file, "sentiment", "train", "--base", str(base), "--data", str(small),
+    code, _, err = _run(config_file, "sentiment", "finetune", "--base", str(base), "--data", str(small),
                         "--no-corrections", "--out", str(tmp_path / "a"), "--epochs", "1")
     assert code == 0, err
     assert "lexical model copied from the base" in err
@@ -185,7 +185,7 @@ def test_train_refits_the_lexical_model_only_with_enough_examples(config_file: P
     rows = [(f"{n}{t}", 1) for n in range(12) for t in NEGATIVE]
     rows += [(f"{n}{t}", 0) for n in range(12) for t in POSITIVE]
     big = _csv(tmp_path / "big.csv", rows)
-    code, _, err = _run(config_file, "sentiment", "train", "--base", str(base), "--data", str(big),
+    code, _, err = _run(config_file, "sentiment", "finetune", "--base", str(base), "--data", str(big),
                         "--no-corrections", "--out", str(tmp_path / "b"), "--epochs", "1")
     assert code == 0, err
     assert "lexical model refitted on 240 examples" in err
@@ -222,7 +222,7 @@ def test_emotion_head_scores_and_learns_from_binary_corrections(tmp_path: Path) 
     item = _item(app, 1, unsure)
     assert _run(config, "alerts", "mark", str(item), "--label", "negative", "--who", "王")[0] == 0
     before = scorer.score([unsure])[0]
-    code, _, err = _run(config, "sentiment", "train", "--out", str(tmp_path / "re"), "--epochs", "8",
+    code, _, err = _run(config, "sentiment", "finetune", "--out", str(tmp_path / "re"), "--epochs", "8",
                         "--lr", "2e-3")
     assert code == 0, err
     retrained = TransformersScorer(str(tmp_path / "re"))
@@ -241,7 +241,7 @@ def test_train_calibrates_the_average_when_the_folder_has_a_lexical_half(config_
                                                                         for k, t in enumerate(POSITIVE)]
     cal = _csv(tmp_path / "cal.csv", cal_rows)
     out = tmp_path / "out"
-    code, _, err = _run(config_file, "sentiment", "train", "--base", str(base), "--data", str(data),
+    code, _, err = _run(config_file, "sentiment", "finetune", "--base", str(base), "--data", str(data),
                         "--no-corrections", "--calibrate", str(cal), "--out", str(out), "--epochs", "1")
     assert code == 0, err
     written = json.loads((out / "calibration.json").read_text())["temperature"]

@@ -1,0 +1,121 @@
+"""The lexical half of the decision: character 1-3-gram TF-IDF with one linear layer per question.
+
+It reads place and agency names, officials and complaint words as they are written, where the
+transformer reads meaning; the two make different mistakes and the combiner weighs them
+(:mod:`pipeline.decision.combine`). Outputs: P(government) over :data:`~pipeline.decision.GOVERNMENTS`
+(softmax) and P(needs a response) (sigmoid). Fitted by L-BFGS on a sparse matrix (torch), stored as
+``lexical.safetensors`` (idf and weights in float16) with ``lexical.json`` (the n-grams).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.sentiment.baseline import ngrams
+
+
+class LexicalModel:
+    def __init__(self, classes: Sequence[str], c: float = 8.0, min_df: int = 3) -> None:
+        self.classes = tuple(classes)
+        self.c = c
+        self.min_df = min_df
+        self.index: dict[str, int] = {}
+        self.idf = np.zeros(0, dtype=np.float32)
+        self.weights = np.zeros((0, len(self.classes) + 1), dtype=np.float32)  # last column: response
+        self.bias = np.zeros(len(self.classes) + 1, dtype=np.float32)
+
+    def _rows(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[float] = []
+        for row, text in enumerate(texts):
+            found = [(self.index[g], (1.0 + math.log(n)) * float(self.idf[self.index[g]]))
+                     for g, n in Counter(ngrams(text)).items() if g in self.index]
+            norm = math.sqrt(sum(v * v for _, v in found)) or 1.0
+            for col, v in found:
+                rows.append(row)
+                cols.append(col)
+                vals.append(v / norm)
+        return np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64), np.asarray(vals, np.float32)
+
+    def fit(self, texts: Sequence[str], governments: Sequence[str], responses: Sequence[int],
+            weights: Sequence[float] | None = None) -> LexicalModel:
+        import torch
+
+        df = Counter(g for t in texts for g in set(ngrams(t)))
+        grams = sorted(g for g, n in df.items() if n >= self.min_df)
+        self.index = {g: i for i, g in enumerate(grams)}
+        self.idf = np.array([math.log((1 + len(texts)) / (1 + df[g])) + 1 for g in grams], dtype=np.float32)
+        rows, cols, vals = self._rows(texts)
+        x = torch.sparse_coo_tensor(torch.from_numpy(np.stack([rows, cols])), torch.from_numpy(vals),
+                                    (len(texts), len(grams)), check_invariants=False).coalesce()
+        yg = torch.tensor([self.classes.index(g) for g in governments])
+        yr = torch.tensor([float(r) for r in responses])
+        sw = torch.tensor(list(weights) if weights is not None else [1.0] * len(texts), dtype=torch.float32)
+        k = len(self.classes)
+        w = torch.zeros((len(grams), k + 1), requires_grad=True)
+        b = torch.zeros(k + 1, requires_grad=True)
+        opt = torch.optim.LBFGS([w, b], max_iter=300, line_search_fn="strong_wolfe")
+
+        def closure() -> torch.Tensor:
+            opt.zero_grad()
+            z = torch.sparse.mm(x, w) + b
+            ce = torch.nn.functional.cross_entropy(z[:, :k], yg, reduction="none")
+            bce = torch.nn.functional.binary_cross_entropy_with_logits(z[:, k], yr, reduction="none")
+            loss = ((ce + bce) * sw).sum() + 0.5 / self.c * (w * w).sum()
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+        self.weights = w.detach().numpy().astype(np.float32)
+        self.bias = b.detach().numpy().astype(np.float32)
+        return self
+
+    def logits(self, texts: Sequence[str]) -> np.ndarray:
+        z = np.tile(self.bias.astype(np.float64), (len(texts), 1))
+        rows, cols, vals = self._rows(texts)
+        if len(rows):
+            np.add.at(z, rows, self.weights[cols].astype(np.float64) * vals[:, None])
+        return z
+
+    def predict(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(P(government) [n, classes], P(needs a response) [n])."""
+        z = self.logits(texts)
+        k = len(self.classes)
+        g = np.exp(z[:, :k] - z[:, :k].max(axis=1, keepdims=True))
+        return g / g.sum(axis=1, keepdims=True), 1.0 / (1.0 + np.exp(-z[:, k]))
+
+    def save(self, folder: Path) -> None:
+        from safetensors.numpy import save_file
+
+        grams = sorted(self.index, key=self.index.__getitem__)
+        meta = {"kind": "char-ngram-multi", "n_max": 3, "c": self.c, "min_df": self.min_df,
+                "classes": list(self.classes), "grams": grams}
+        (folder / "lexical.json").write_text(json.dumps(meta, ensure_ascii=False, separators=(",", ":")),
+                                             encoding="utf-8")
+        save_file({"idf": self.idf.astype(np.float16), "weights": self.weights.astype(np.float16),
+                   "bias": self.bias.astype(np.float32)}, str(folder / "lexical.safetensors"))
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalModel:
+        from safetensors.numpy import load_file
+
+        meta: dict[str, Any] = json.loads((folder / "lexical.json").read_text(encoding="utf-8"))
+        if meta.get("kind") != "char-ngram-multi":
+            raise ValueError(f"kind is {meta.get('kind')!r}, expected 'char-ngram-multi'")
+        tensors = load_file(str(folder / "lexical.safetensors"))
+        model = cls(meta["classes"], c=float(meta["c"]), min_df=int(meta["min_df"]))
+        model.index = {str(g): i for i, g in enumerate(meta["grams"])}
+        model.idf = tensors["idf"].astype(np.float32)
+        model.weights = tensors["weights"].astype(np.float32)
+        model.bias = tensors["bias"].astype(np.float32)
+        if not (len(model.index) == len(model.idf) == len(model.weights)):
+            raise ValueError("n-grams, idf and weights differ in length")
+        return model

@@ -1,0 +1,72 @@
+"""The network behind the decision: a small BERT encoder, mean-pooled, with one linear head per question.
+
+Heads: ``government`` (one class per :data:`~pipeline.decision.GOVERNMENTS`), ``response`` (one logit:
+negative coverage of that government that needs a response), ``agency`` (one class per bureau the
+model was trained on) and, optionally, ``emotion`` (one logit: negative emotion, the old sentiment
+question, kept as a feature for charts and the digest). One forward pass answers all of them.
+
+Saved as one ``model.safetensors`` (``encoder.*`` and ``heads.*`` tensors) beside the encoder's
+``config.json``; building the network is kept apart in :mod:`pipeline.decision.training`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, cast
+
+import torch
+from torch import nn
+
+HEADS = ("government", "response", "agency", "emotion")
+
+
+class DecisionNet(nn.Module):
+    def __init__(self, encoder: nn.Module, sizes: dict[str, int], dropout: float = 0.1) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.hidden = int(cast(Any, encoder).config.hidden_size)
+        self.sizes = {name: n for name, n in sizes.items() if n}
+        self.drop = nn.Dropout(dropout)
+        self.heads = nn.ModuleDict({name: nn.Linear(self.hidden, n) for name, n in self.sizes.items()})
+
+    def head(self, name: str) -> nn.Linear:
+        return cast(nn.Linear, self.heads[name])
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> dict[str, torch.Tensor]:
+        out = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(out.dtype)
+        pooled = self.drop((out * mask).sum(1) / mask.sum(1).clamp(min=1))
+        return {name: self.head(name)(pooled) for name in self.sizes}
+
+
+def build(config: Any, sizes: dict[str, int]) -> DecisionNet:
+    """An untrained network of this encoder config (weights are loaded afterwards)."""
+    from transformers import BertModel
+
+    encoder = BertModel(config, add_pooling_layer=False)
+    return DecisionNet(encoder, sizes)
+
+
+def load(path: Path, sizes: dict[str, int], dtype: torch.dtype | None = None) -> DecisionNet:
+    """The network stored in folder ``path`` (``config.json`` + ``model.safetensors``)."""
+    from safetensors.torch import load_file
+    from transformers import BertConfig
+
+    config = BertConfig.from_pretrained(str(path))
+    config._attn_implementation = "eager"  # same numbers on every machine; sdpa gains nothing at this size
+    net = build(config, sizes)
+    state = load_file(str(path / "model.safetensors"))
+    missing, unexpected = net.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ValueError(f"weights do not fit the network: missing {missing[:3]}, unexpected {unexpected[:3]}")
+    net.eval()
+    return net.to(dtype or next(iter(state.values())).dtype)
+
+
+def save(net: DecisionNet, path: Path, dtype: torch.dtype = torch.bfloat16) -> None:
+    from safetensors.torch import save_file
+
+    path.mkdir(parents=True, exist_ok=True)
+    cast(Any, net.encoder).config.save_pretrained(str(path))
+    state = {k: v.detach().to(dtype).contiguous() for k, v in net.state_dict().items()}
+    save_file(state, str(path / "model.safetensors"))

@@ -1,0 +1,189 @@
+"""How the shipped decision model is made, and its figures (``make model``; MODEL.md).
+
+1. The network (:mod:`.network_fit`) and the lexical model (:mod:`pipeline.decision.lexical`) learn
+   from our labels of July 2026 news, the office's NewsTitle items and English versions of our items.
+2. The office's 800 labelled July items, kept out of step 1, fit the combiner, the router and the
+   threshold (:mod:`.fit`) with the shipped Taipei settings, and give the cross-validated figures.
+3. The folder is written: network (bfloat16), tokenizer, lexical model, ``decision.json``.
+
+    python -m pipeline.decision.training.recipe final --out pipeline/decision/model
+    python -m pipeline.decision.training.recipe eval [--model FOLDER]   # figures of a folder
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.decision import CITY_WIDE, GOVERNMENTS, NO_AGENCY, Doc
+from pipeline.decision.combine import Combiner, Router, candidates, matrix
+from pipeline.decision.lexical import LexicalModel
+from pipeline.decision.model import FolderDecider, LoadedModel, Raw
+from pipeline.decision.text import decision_text
+from pipeline.decision.training import fit
+from pipeline.decision.training.data import Labelled, gold_english, gold_july, training_set
+from pipeline.decision.training.network_fit import Hyper, agency_classes, train, train_frozen
+from pipeline.items import Item
+from pipeline.settings import Settings, load_settings
+
+NAME = "newsdesk-decision"
+FIT_ROWS = "fit.npz"
+
+
+def shipped_settings() -> Settings:
+    return load_settings(None, use_env=False)
+
+
+def docs_for(rows: Sequence[Labelled], settings: Settings) -> list[Doc]:
+    """Docs with the watchlist's matches, as the crawl's stages would give them."""
+    from pipeline.decision.batch import BEFORE
+    from pipeline.runner import load
+    from pipeline.stages import Context, run_item
+
+    ctx = Context(settings, None)  # type: ignore[arg-type]  # normalize and match use no session
+    stages = [load(p) for p in BEFORE]
+    out = []
+    for r in rows:
+        item = run_item(Item(url="", title=r.title, text=r.lead, source="training", outlet=r.outlet), stages, ctx)
+        out.append(Doc(r.title, r.lead, r.outlet, tuple(item.matches) if item else ()))
+    return out
+
+
+def raw_for(model: LoadedModel, rows: Sequence[Labelled]) -> Raw:
+    return model.predict([decision_text(r.title, r.lead) for r in rows])
+
+
+def alert_gold(rows: Sequence[Labelled], ours: str = "TPE") -> list[int]:
+    return [int(r.government == ours and r.response == 1) for r in rows]
+
+
+def build(out: Path, hp: Hyper, *, frozen: bool = False, log: Any = print) -> dict[str, Any]:
+    settings = shipped_settings()
+    agencies = agency_classes(CITY_WIDE, settings.agency_names(), NO_AGENCY)
+    rows = training_set()
+    log(f"training on {len(rows)} items ({sum(r.source == 'english' for r in rows)} English)")
+    started = time.time()
+    net, tok = (train_frozen if frozen else train)(rows, agencies, hp, log=log)
+    texts = [decision_text(r.title, r.lead) for r in rows]
+    lexical = LexicalModel(GOVERNMENTS).fit(texts, [r.government for r in rows], [r.response for r in rows])
+    log(f"network and lexical model trained in {time.time() - started:.0f} s")
+    info: dict[str, Any] = {"name": NAME, "version": datetime.now(UTC).strftime("%Y%m%d"),
+                            "governments": list(GOVERNMENTS), "agencies": agencies,
+                            "combiner": Combiner((0.0,) * 10, 0.0).to_dict(), "router": Router().to_dict(),
+                            "hyper": {**asdict(hp), "frozen_encoder": frozen}, "trained_on": _counts(rows),
+                            "rebuild": "make model"}
+    model = LoadedModel(net, tok, info, lexical)
+    gold = gold_july()
+    decider = FolderDecider(model, settings)
+    docs = docs_for(gold, settings)
+    raw = decider.raw(docs)
+    signals = decider.signals(docs, raw)
+    y = alert_gold(gold)
+    rows_x = matrix(signals)
+    combiner = fit.fit_combiner(rows_x, y)
+    oof = fit.cross_validate(rows_x, y)
+    threshold = fit.best_threshold(oof, y)
+    heads, matched, gold_agency = _routing_rows(model, raw, docs, gold)
+    router, routing = fit.fit_router(heads, matched, gold_agency, candidates(settings.agency_names()))
+    info.update(combiner=combiner.to_dict(), router=router.to_dict(), threshold=threshold,
+                fitted_on={"gold_july": len(gold), "routing_items": len(gold_agency)})
+    write_folder(out, LoadedModel(net, tok, info, lexical))
+    save_fit_rows(out, rows_x, y)
+    report = evaluate_folder(out, settings.model_copy(update={
+        "decision": settings.decision.model_copy(update={"threshold": threshold})}), oof=oof)
+    info["figures"] = report
+    (out / "decision.json").write_text(json.dumps(info, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return report
+
+
+def _counts(rows: Sequence[Labelled]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for r in rows:
+        out[r.source] = out.get(r.source, 0) + 1
+    return out
+
+
+def _routing_rows(model: LoadedModel, raw: Raw, docs: Sequence[Doc], gold: Sequence[Labelled]
+                  ) -> tuple[list[dict[str, float]], list[dict[str, list[str]]], list[str]]:
+    from pipeline.decision.model import _matched
+
+    heads, matched, agency = [], [], []
+    for i, (doc, g) in enumerate(zip(docs, gold, strict=True)):
+        if g.government == "TPE" and g.response == 1 and g.agency:
+            heads.append(dict(zip(model.agencies, (float(p) for p in raw.agency[i]), strict=True)))
+            matched.append(_matched(doc))
+            agency.append(g.agency)
+    return heads, matched, agency
+
+
+def save_fit_rows(out: Path, x: np.ndarray, y: Sequence[int]) -> None:
+    """The combiner's training rows (features and labels, no text), so corrections can refit it later."""
+    np.savez_compressed(out / FIT_ROWS, x=np.asarray(x, dtype=np.float32), y=np.asarray(y, dtype=np.int8))
+
+
+def write_folder(out: Path, model: LoadedModel) -> None:
+    from pipeline.decision import network
+
+    if out.exists():
+        shutil.rmtree(out)
+    network.save(model.net, out)
+    model.tokenizer.save_pretrained(str(out))
+    for junk in ("special_tokens_map.json", "vocab.txt"):
+        (out / junk).unlink(missing_ok=True)
+    if model.lexical is not None:
+        model.lexical.save(out)
+    (out / "decision.json").write_text(json.dumps(model.info, ensure_ascii=False, indent=1) + "\n",
+                                       encoding="utf-8")
+
+
+def evaluate_folder(folder: Path, settings: Settings, oof: np.ndarray | None = None) -> dict[str, Any]:
+    """The figures of MODEL.md for a folder, on the office's gold July items and their English versions."""
+    from pipeline.decision.training.metrics import report
+
+    model = LoadedModel.from_folder(folder)
+    decider = FolderDecider(model, settings)
+    gold = gold_july()
+    decisions = decider.decide(docs_for(gold, settings))
+    out: dict[str, Any] = {"gold_july": report(gold, decisions, settings)}
+    if oof is not None:
+        out["gold_july_cv"] = report(gold, decisions, settings, scores=oof)
+    english = gold_english()
+    out["english"] = report(english, decider.decide(docs_for(english, settings)), settings)
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m pipeline.decision.training.recipe")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    f = sub.add_parser("final", help="train and write the model folder")
+    f.add_argument("--out", type=Path, default=Path("pipeline/decision/model"))
+    f.add_argument("--epochs", type=int, default=Hyper.epochs)
+    f.add_argument("--lr", type=float, default=Hyper.lr)
+    f.add_argument("--seed", type=int, default=Hyper.seed)
+    f.add_argument("--frozen", action="store_true",
+                   help="quick recipe: fit the heads on the encoder as it is (no fine-tuning)")
+    e = sub.add_parser("eval", help="the figures of a model folder")
+    e.add_argument("--model", type=Path, default=Path("pipeline/decision/model"))
+    args = ap.parse_args(argv)
+    if args.cmd == "final":
+        report = build(args.out, Hyper(epochs=args.epochs, lr=args.lr, seed=args.seed), frozen=args.frozen)
+    else:
+        info = json.loads((args.model / "decision.json").read_text(encoding="utf-8"))
+        settings = shipped_settings()
+        settings = settings.model_copy(update={"decision": settings.decision.model_copy(
+            update={"threshold": info.get("threshold", settings.decision.threshold)})})
+        report = evaluate_folder(args.model, settings)
+    print(json.dumps(report, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""The decision's parts: what the model reads, the combiner, the router, the lexical model, fitting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.decision import CITY_WIDE, GOVERNMENTS
+from pipeline.decision.combine import FEATURES, Combiner, Router, Signals, matrix
+from pipeline.decision.lexical import LexicalModel
+from pipeline.decision.text import decision_text
+from pipeline.decision.training.fit import best_threshold, cross_validate, fit_combiner, fit_router
+
+
+def test_text_is_title_and_lead_cut_at_a_sentence_end() -> None:
+    body = "（中央社記者王承中台北10日電）颱風巴威逼近，臺北市府決定今天停班停課，引發質疑。" + "後續報導" * 60
+    text = decision_text("北市颱風假惹議", body)
+    assert text.startswith("北市颱風假惹議。（中央社記者")
+    assert text.endswith("引發質疑。")  # cut at the last sentence end inside the lead
+    assert "臺" not in text  # read as 台
+
+
+def test_a_lead_that_repeats_the_title_is_dropped() -> None:
+    title = "颱風來襲沈富雄點名台灣有「三大害」青鳥入列- 政治"
+    assert decision_text(title, f"{title}  中時新聞網") == title
+    # an article page whose text starts with its headline keeps the body after it
+    assert decision_text("北捷誤點", "北捷誤點 今晨板南線號誌故障，上班族大排長龍，乘客怒批捷運公司應變太慢") \
+        .endswith("應變太慢")
+
+
+def test_urls_and_empty_text() -> None:
+    assert "http" not in decision_text("標題", "詳見 https://example.tw/a?b=1 內文")
+    assert decision_text("", "") == "。"
+
+
+def _signals(t_ours: float, t_resp: float, home: bool = True) -> Signals:
+    return Signals(t_ours, t_resp, None, None, home, not home, False, True)
+
+
+def test_combiner_learns_that_both_ours_and_needing_a_response_matter() -> None:
+    rng = np.random.default_rng(1)
+    sig, y = [], []
+    for _ in range(400):
+        ours, resp = rng.uniform(0.01, 0.99, 2)
+        sig.append(_signals(ours, resp))
+        y.append(int(rng.uniform() < ours * resp))
+    comb = fit_combiner(matrix(sig), y)
+    hi, lo_ours, lo_resp = comb.score([_signals(0.95, 0.95), _signals(0.05, 0.95), _signals(0.95, 0.05)])
+    assert hi > 0.7 and lo_ours < 0.3 and lo_resp < 0.3
+    oof = cross_validate(matrix(sig), y)
+    assert oof.shape == (400,) and 0.2 < best_threshold(oof, y) < 0.8
+    again = Combiner.from_dict(comb.to_dict())
+    assert np.allclose(again.score(sig[:5]), comb.score(sig[:5]), atol=1e-5)
+    assert len(comb.weights) == len(FEATURES)
+
+
+def test_router_prefers_the_watchlist_agency_when_the_head_hesitates() -> None:
+    head = {"交通局": 0.30, "捷運公司": 0.25, CITY_WIDE: 0.35, "無": 0.10}
+    cands = ["交通局", "捷運公司", CITY_WIDE]
+    assert Router(bonus=0.0).route(head, {}, cands)[0] == CITY_WIDE
+    agency, p, via = Router(bonus=1.0).route(head, {"捷運公司": ["北捷"]}, cands)
+    assert (agency, p, via) == ("捷運公司", 0.25, ["北捷"])
+    # an office whose agencies the head does not know is routed by its watchlist
+    assert Router(bonus=1.0).route(head, {"水利局": ["淹水"]}, ["水利局", "工務處"])[0] == "水利局"
+
+
+def test_fit_router_picks_the_bonus_that_routes_best() -> None:
+    heads = [{"交通局": 0.4, CITY_WIDE: 0.6}] * 10
+    matched = [{"交通局": ["公車"]}] * 10
+    router, figures = fit_router(heads, matched, ["交通局"] * 10, ["交通局", CITY_WIDE])
+    assert router.bonus > 0 and figures["specific_accuracy"] == 1.0
+
+
+def test_lexical_model_learns_places_and_round_trips(tmp_path: Path) -> None:
+    texts = ["北市公車誤點 乘客怒批", "北市府澄清", "高雄捷運故障 市民抱怨", "高雄市長出席活動", "歌手演唱會"] * 8
+    govs = ["TPE", "TPE", "KHH", "KHH", "NONE"] * 8
+    resp = [1, 0, 1, 0, 0] * 8
+    model = LexicalModel(GOVERNMENTS, c=8.0, min_df=1).fit(texts, govs, resp)
+    g, r = model.predict(["北市公車又誤點 民眾怒", "高雄市長出席"])
+    assert GOVERNMENTS[int(g[0].argmax())] == "TPE" and GOVERNMENTS[int(g[1].argmax())] == "KHH"
+    assert r[0] > 0.5 > r[1]
+    model.save(tmp_path)
+    again = LexicalModel.load(tmp_path)
+    g2, r2 = again.predict(["北市公車又誤點 民眾怒"])
+    assert np.allclose(g2, g[:1], atol=1e-2) and np.allclose(r2, r[:1], atol=1e-2)
