@@ -1,4 +1,5 @@
-"""Triage: the default rule is [alerts]; velocity, reach and sensitivity raise the priority."""
+"""Triage: an item alerts when the decision says it needs a response; velocity, reach and sensitivity
+raise the priority."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from pipeline.db import open_database
-from pipeline.items import Item, Sentiment
+from pipeline.decision import Decision
+from pipeline.items import Item
 from pipeline.models import Cluster
 from pipeline.settings import Settings, load_settings
 from pipeline.stages import Context, run_item
@@ -31,34 +33,47 @@ def with_settings(tmp_path: Path, **overrides: Any) -> tuple[Settings, Session]:
     return settings, open_database(settings.database_url)()
 
 
+def decided(p: float, government: str = "TPE", agency: str | None = None) -> Decision:
+    return Decision(government, 0.9, 0.9 if government == "TPE" else 0.05, p, p >= 0.4, agency, 0.5)
+
+
 def run(ctx: Context, text: str, p: float | None, url: str, outlet: str = "cna",
-        at: datetime = T0, **kw: Any) -> Item:
+        at: datetime = T0, government: str = "TPE", agency: str | None = None, **kw: Any) -> Item:
     item = Item(url=url, title="", text=text, source=outlet, outlet=outlet, published_at=at, **kw)
     out = run_item(item, [normalize, dedupe, match], ctx)
     assert out is not None
-    out.sentiment = None if p is None else Sentiment("negative" if p >= 0.5 else "not_negative", p, "m", "1")
+    out.decision = None if p is None else decided(p, government, agency)
     return triage(out, ctx)
 
 
-@pytest.mark.parametrize(("text", "p", "priority", "flagged"), [
-    (MRT, 0.8, "high", True),  # relevant and negative: alerts (the [alerts] rule)
-    (MRT, 0.3, "normal", False),  # relevant, not negative: digest
-    (MRT, None, "normal", False),  # not scored: never alerts on negativity
-    (WEATHER, 0.9, "low", False),  # negative but not about the city's watchlist: stored only
+@pytest.mark.parametrize(("text", "p", "government", "priority", "flagged"), [
+    (MRT, 0.8, "TPE", "high", True),  # needs a response from the office: alerts
+    (MRT, 0.3, "TPE", "normal", False),  # about the office's government, no response needed: digest
+    (MRT, None, "TPE", "low", False),  # not decided: never alerts
+    (WEATHER, 0.05, "CENTRAL", "low", False),  # another government's news: stored only
 ])
-def test_default_rules_follow_alert_settings(ctx: Context, text: str, p: float | None, priority: str,
-                                             flagged: bool) -> None:
-    item = run(ctx, text, p, "https://a.tw/1")
+def test_default_rules_follow_the_decision(ctx: Context, text: str, p: float | None, government: str,
+                                           priority: str, flagged: bool) -> None:
+    item = run(ctx, text, p, "https://a.tw/1", government=government)
     assert (item.priority, item.flagged) == (priority, flagged)
     action = "alert" if flagged else "digest" if priority == "normal" else "store"
     assert item.meta["triage"]["action"] == action
 
 
-def test_alert_settings_change_the_default_rule(tmp_path: Path) -> None:
-    settings, session = with_settings(tmp_path, alerts={"min_score": 0.9, "only_relevant": False})
+def test_the_threshold_and_the_watchlist_condition_change_the_default_rule(tmp_path: Path) -> None:
+    settings, session = with_settings(tmp_path, decision={"threshold": 0.9})
     ctx = Context(settings=settings, session=session)
-    assert not run(ctx, MRT, 0.8, "https://a.tw/1").flagged  # below the raised min_score
-    assert run(ctx, WEATHER, 0.95, "https://b.tw/1").flagged  # irrelevant items may alert now
+    assert not run(ctx, MRT, 0.8, "https://a.tw/1").flagged  # below the raised threshold
+    assert run(ctx, WEATHER, 0.95, "https://b.tw/1").flagged  # the model may alert off the watchlist
+    settings, session = with_settings(tmp_path / "b", decision={"threshold": 0.9}, alerts={"only_relevant": True})
+    ctx = Context(settings=settings, session=session)
+    assert not run(ctx, WEATHER, 0.95, "https://b.tw/1").flagged  # only_relevant narrows to the watchlist
+    assert run(ctx, MRT, 0.95, "https://a.tw/1").flagged
+
+
+def test_sensitivity_follows_the_routed_bureau(ctx: Context) -> None:
+    item = run(ctx, WEATHER, 0.8, "https://a.tw/2", agency="消防局")
+    assert item.meta["triage"]["sensitivity"] == 1.2  # 消防局's, though the watchlist matched nothing
 
 
 def test_a_fast_spreading_story_becomes_critical(ctx: Context) -> None:
@@ -81,10 +96,10 @@ def test_a_fast_spreading_story_becomes_critical(ctx: Context) -> None:
 
 
 def test_custom_rules_by_agency_and_engagement(tmp_path: Path) -> None:
-    rules = [{"name": "mrt-any", "priority": "critical", "action": "alert", "min_negative": 0.2,
+    rules = [{"name": "mrt-any", "priority": "critical", "action": "alert", "min_score": 0.2,
               "agencies": ["捷運公司"]},
-             {"name": "viral", "priority": "high", "action": "alert", "min_negative": 0, "min_reach": 5000},
-             {"name": "rest", "priority": "low", "action": "store", "min_negative": 0, "relevant": False}]
+             {"name": "viral", "priority": "high", "action": "alert", "min_score": 0, "min_reach": 5000},
+             {"name": "rest", "priority": "low", "action": "store", "min_score": 0, "relevant": False}]
     settings, session = with_settings(tmp_path, triage={"rules": rules})
     ctx = Context(settings=settings, session=session)
     assert run(ctx, MRT, 0.25, "https://a.tw/1").priority == "critical"
