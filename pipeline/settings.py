@@ -272,15 +272,28 @@ DEFAULT_OTHER_PLACES = [
 ]
 
 
+#: Words that place an item in a government's city, per [office] government (the default home_terms).
+HOME_TERMS: dict[str, list[str]] = {
+    "TPE": ["臺北", "北市", "北捷", "雙北", "新北投", "北投", "士林", "內湖", "南港", "萬華"],
+    "NTPC": ["新北", "板橋", "三重", "中和", "永和", "新莊", "新店", "土城", "蘆洲", "汐止", "樹林", "淡水"],
+    "KHH": ["高雄", "高市", "鳳山", "左營", "前鎮", "苓雅", "楠梓", "岡山"],
+    "TXG": ["臺中", "中市", "豐原", "大里", "太平", "烏日", "沙鹿"],
+    "TYN": ["桃園", "桃市", "中壢", "平鎮", "八德", "楊梅", "蘆竹", "龜山"],
+    "TNN": ["臺南", "南市", "永康", "安南", "新營", "歸仁"],
+    "CENTRAL": [],
+}
+
+
 class MatchSettings(_Model):
-    other_places: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_OTHER_PLACES),
-        description="names of other places: a term inside or right after one does not count (新北市警察局)")
-    home_terms: list[str] = Field(
-        default_factory=lambda: ["臺北", "北市", "北捷", "雙北",
-                                 "新北投", "北投", "士林", "內湖", "南港", "萬華"],
+    other_places: list[str] | None = Field(
+        default=None,
+        description="names of other places: a term inside or right after one does not count (新北市警察局); "
+                    "unset: the other cities and counties of Taiwan, and the office's home terms removed")
+    home_terms: list[str] | None = Field(
+        default=None,
         description="words that place an item in the office's city; without one, an item that names "
-                    "another place matches only officials, full agency names and terms containing these")
+                    "another place matches only officials, full agency names and terms containing these; "
+                    "unset: those of [office] government (pipeline/settings.py HOME_TERMS)")
     near: int = Field(default=20, ge=1, description="characters for a bare NEAR in queries")
 
 
@@ -431,6 +444,17 @@ class Settings(_Model):
         if dup:
             raise ValueError(f"duplicate source names: {', '.join(dup)}")
         return v
+
+    def home_terms(self) -> list[str]:
+        """``[match] home_terms``, or the shipped ones of the office's government."""
+        given = self.match.home_terms
+        return list(HOME_TERMS[self.office.government]) if given is None else list(given)
+
+    def other_places(self) -> list[str]:
+        """``[match] other_places``, or every place of :data:`DEFAULT_OTHER_PLACES` and Taipei's names
+        (the watchlist removes the office's own home terms from them)."""
+        given = self.match.other_places
+        return [*DEFAULT_OTHER_PLACES, "臺北", "台北", "北市"] if given is None else list(given)
 
     def agency_names(self) -> list[str]:
         return [a.short for a in self.agencies]

@@ -47,6 +47,11 @@ def build(config: Any, sizes: dict[str, int]) -> DecisionNet:
     return DecisionNet(encoder, sizes)
 
 
+#: The word embeddings (most of the weights) are stored as int8 rows with one scale each: half the
+#: size of bfloat16, and the error (under 0.4% of a row's largest value) is far below what matters.
+WORDS = "encoder.embeddings.word_embeddings.weight"
+
+
 def load(path: Path, sizes: dict[str, int], dtype: torch.dtype | None = None) -> DecisionNet:
     """The network stored in folder ``path`` (``config.json`` + ``model.safetensors``)."""
     from safetensors.torch import load_file
@@ -56,11 +61,15 @@ def load(path: Path, sizes: dict[str, int], dtype: torch.dtype | None = None) ->
     config._attn_implementation = "eager"  # same numbers on every machine; sdpa gains nothing at this size
     net = build(config, sizes)
     state = load_file(str(path / "model.safetensors"))
+    if dtype is None:
+        dtype = state[f"{WORDS}.scale"].dtype if f"{WORDS}.scale" in state else next(iter(state.values())).dtype
+    if f"{WORDS}.int8" in state:
+        state[WORDS] = state.pop(f"{WORDS}.int8").to(torch.float32) * state.pop(f"{WORDS}.scale").to(torch.float32)
     missing, unexpected = net.load_state_dict(state, strict=False)
     if missing or unexpected:
         raise ValueError(f"weights do not fit the network: missing {missing[:3]}, unexpected {unexpected[:3]}")
     net.eval()
-    return net.to(dtype or next(iter(state.values())).dtype)
+    return net.to(dtype)
 
 
 def save(net: DecisionNet, path: Path, dtype: torch.dtype = torch.bfloat16) -> None:
@@ -68,5 +77,9 @@ def save(net: DecisionNet, path: Path, dtype: torch.dtype = torch.bfloat16) -> N
 
     path.mkdir(parents=True, exist_ok=True)
     cast(Any, net.encoder).config.save_pretrained(str(path))
-    state = {k: v.detach().to(dtype).contiguous() for k, v in net.state_dict().items()}
+    state = {k: v.detach().to(dtype).contiguous() for k, v in net.state_dict().items() if k != WORDS}
+    words = net.state_dict()[WORDS].detach().to(torch.float32)
+    scale = words.abs().amax(dim=1, keepdim=True).clamp(min=1e-8) / 127
+    state[f"{WORDS}.int8"] = torch.round(words / scale).to(torch.int8).contiguous()
+    state[f"{WORDS}.scale"] = scale.to(dtype).contiguous()
     save_file(state, str(path / "model.safetensors"))

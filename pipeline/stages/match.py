@@ -107,12 +107,13 @@ def compile_watchlist(settings: Settings) -> Watchlist:
             raise ConfigError(f"{origin}: topics.{i}.query: {exc} in {topic.query!r}") from None
         rules.append(Rule(f"topic:{topic.name}", "topic", tuple(topic.agencies or [settings.office.name]),
                           query=node))
-    home = list(_terms(settings.office.city, settings.match.home_terms))
-    return Watchlist(rules, list(_terms(settings.match.other_places)), home, _display(settings))
+    home = list(_terms(settings.office.city, settings.home_terms()))
+    places = [p for p in _terms(settings.other_places()) if p not in home]  # 高雄 is home to Kaohsiung's office
+    return Watchlist(rules, places, home, _display(settings))
 
 
 def _display(settings: Settings) -> dict[str, str]:
-    written = [settings.office.city, *settings.match.home_terms]
+    written = [settings.office.city, *settings.home_terms()]
     for a in settings.agencies:
         written += [a.short, a.name, *a.keywords]
     for off in settings.officials:

