@@ -9,123 +9,99 @@ stderr, and the exit status is 1; the other lines are still decided.
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Iterator
 from datetime import datetime
-from typing import IO, Any
+from typing import Any
 
 import click
 
 from newsdesk.app import App
+from newsdesk.progress import progress
 
 CHUNK = 256
 MAX_TEXT = 200_000  # characters of a text kept (the model reads the lead; matching scans the rest)
 
 
-def clean(value: str) -> str:
-    """Lone surrogates (``"\\ud800"`` in JSON) become U+FFFD: nothing downstream can encode them."""
-    return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+def parse(line: Any) -> tuple[int, Any, dict[str, Any] | None, str | None]:
+    """(line number, id, fields, error) of one input line (:mod:`pipeline.batch`)."""
+    from pipeline.batch import FieldError, id_field, string_field
 
-
-def parse_line(raw: bytes, number: int) -> tuple[Any, dict[str, Any] | None, str | None]:
-    """(id, fields, error) of one input line."""
+    if line.error:
+        return line.number, None, None, line.error
+    obj, ident = line.value, None
     try:
-        line = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, None, f"line {number}: not valid UTF-8 (byte {raw[exc.start]:#04x} at {exc.start})"
-    if not line.strip():
-        return None, None, f"line {number}: empty line"
-    try:
-        obj = json.loads(line)
-    except ValueError as exc:
-        return None, None, f"line {number}: not JSON ({exc})"
-    if not isinstance(obj, dict):
-        return None, None, f"line {number}: not a JSON object"
-    ident = obj.get("id")
-    if isinstance(ident, str):
-        ident = clean(ident)
-    elif not (ident is None or isinstance(ident, int | float)) or isinstance(ident, bool):
-        return None, None, f"line {number}: \"id\" must be a string or a number"
-    fields: dict[str, Any] = {}
-    for key, required in (("title", True), ("text", False), ("outlet", False), ("url", False),
-                          ("published_at", False)):
-        value = obj.get(key)
-        if value is None and not required:
-            continue
-        if not isinstance(value, str):
-            what = "is missing" if value is None else f"must be a string, got {type(value).__name__}"
-            return ident, None, f"line {number}: \"{key}\" {what}"
-        fields[key] = clean(value)[:MAX_TEXT]
+        ident = id_field(obj)
+        fields: dict[str, Any] = {"title": string_field(obj, "title", required=True)}
+        for key in ("text", "outlet", "url", "published_at"):
+            value = string_field(obj, key)
+            if value is not None:
+                fields[key] = value
+    except FieldError as exc:
+        return line.number, ident, None, f"line {line.number}: {exc}"
     if not fields["title"].strip() and not fields.get("text", "").strip():
-        return ident, None, f"line {number}: \"title\" and \"text\" are both empty"
+        return line.number, ident, None, f"line {line.number}: \"title\" and \"text\" are both empty"
+    fields["text"] = fields.get("text", "")[:MAX_TEXT]
     if "published_at" in fields:
         try:
             fields["published_at"] = datetime.fromisoformat(fields["published_at"].replace("Z", "+00:00"))
         except ValueError:
-            return ident, None, f"line {number}: \"published_at\" is not an ISO 8601 time"
-    return ident, fields, None
-
-
-def _lines(stream: IO[bytes]) -> Iterator[bytes]:
-    for raw in stream:
-        yield raw.rstrip(b"\r\n")
+            return line.number, ident, None, f"line {line.number}: \"published_at\" is not an ISO 8601 time"
+    return line.number, ident, fields, None
 
 
 @click.command("triage")
-@click.option("--input", "input_", type=click.Path(dir_okay=False, allow_dash=True), default="-",
-              help="JSONL of {id, title, text?, outlet?, url?, published_at?}; default stdin")
+@click.option("--input", "input_", type=click.Path(dir_okay=True, allow_dash=True), default="-",
+              help="JSONL of {id, title, text?, outlet?, url?, published_at?} (.gz read as such); default stdin")
 @click.option("--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
               help="JSONL of decisions, one per input line; default stdout")
 @click.pass_obj
 def triage_cmd(app: App, input_: str, output: str) -> None:
     """Decide items from a file as a crawl would: government, needs a response, bureau, priority."""
+    from pipeline.batch import InputError, Records, open_input, read_jsonl
     from pipeline.decision import get_decider
     from pipeline.decision.batch import decide_items
     from pipeline.items import Item
 
     settings = app.settings
     try:
-        src = click.open_file(input_, "rb")
-    except OSError as exc:
-        raise click.ClickException(f"cannot read {input_}: {exc.strerror}") from None
+        src = open_input(input_)
+    except InputError as exc:
+        click.echo(f"newsdesk: {exc}", err=True)
+        sys.exit(2)
     decider = get_decider(settings)
-    name = "stdin" if input_ == "-" else input_
-    bad = 0
-    with src, click.open_file(output, "w", encoding="utf-8") as dst:
+    with src, click.open_file(output, "w", encoding="utf-8") as dst, \
+            progress("deciding", src.size, noun="lines") as bar:
+        records = Records(dst, sys.stderr, src.name, "triage")
         chunk: list[tuple[int, Any, dict[str, Any] | None, str | None]] = []
 
         def flush() -> None:
-            items = [Item(url=f.get("url", ""), title=f["title"], text=f.get("text", ""), source="triage",
+            items = [Item(url=f.get("url", ""), title=f["title"], text=f["text"], source="triage",
                           outlet=f.get("outlet"), published_at=f.get("published_at"))
                      for _, _, f, _ in chunk if f is not None]
             done = iter(decide_items(items, settings, lambda: decider))
             for number, ident, fields, error in chunk:
                 item = next(done) if fields is not None else None
-                if fields is not None and item is None:
-                    error = f"line {number}: nothing to decide (empty after normalising)"
-                dst.write(json.dumps(_record(ident, number, item, error), ensure_ascii=False) + "\n")
+                if item is not None and item.decision is not None:
+                    records.ok(number, _record(ident, item))
+                else:
+                    records.error(number, error or f"line {number}: nothing to decide (empty after normalising)",
+                                  id=ident)
             chunk.clear()
+            bar.update(done=src.position(), count=records.written)
 
-        for number, raw in enumerate(_lines(src), 1):
-            ident, fields, error = parse_line(raw, number)
-            if error is not None:
-                bad += 1
-                click.echo(f"newsdesk: {name}: {error}", err=True)
-            chunk.append((number, ident, fields, error))
+        for line in read_jsonl(src.stream, src.name):
+            chunk.append(parse(line))
             if len(chunk) >= CHUNK:
                 flush()
         flush()
-    if bad:
-        click.echo(f"newsdesk: {bad} line(s) could not be decided (marked with \"error\")", err=True)
+    if records.bad:
+        click.echo(f"newsdesk: {records.bad} line(s) could not be decided (marked with \"error\")", err=True)
         sys.exit(1)
 
 
-def _record(ident: Any, number: int, item: Any, error: str | None) -> dict[str, Any]:
-    if item is None or item.decision is None:
-        return {"id": ident, "line": number, "error": error or f"line {number}: not decided"}
+def _record(ident: Any, item: Any) -> dict[str, Any]:
     d = item.decision
-    return {"id": ident, "line": number, "government": d.government, "needs_response": d.needs_response,
+    return {"id": ident, "government": d.government, "needs_response": d.needs_response,
             "score": round(d.score, 4), "agency": d.agency, "priority": item.priority, "alert": item.flagged,
             "reasons": d.reasons}
 

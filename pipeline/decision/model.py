@@ -58,6 +58,10 @@ class Raw:
     emotion: np.ndarray | None  # [n] or None
     lex_government: np.ndarray | None
     lex_response: np.ndarray | None
+    #: where the network did not run (the lexical model's answer stands in for it), see ``skip_below``
+    skipped: np.ndarray | None = None
+    #: (names the office's city, names another place) per item
+    places: list[tuple[bool, bool]] | None = None
 
 
 class LoadedModel:
@@ -101,8 +105,12 @@ class LoadedModel:
             raise DecisionError(f"cannot load decision model folder {path}: {type(exc).__name__}: {exc}; "
                                 f"rebuild it with `{REBUILD}`") from None
 
-    def predict(self, texts: Sequence[str], *, batch_size: int = 64, max_length: int = 128) -> Raw:
-        """All heads for ``texts`` (already prepared by :func:`decision_text`), in input order."""
+    def predict(self, texts: Sequence[str], *, batch_size: int = 64, max_length: int = 128,
+                run: Sequence[bool] | None = None,
+                lexical: tuple[np.ndarray, np.ndarray] | None = None) -> Raw:
+        """All heads for ``texts`` (already prepared by :func:`decision_text`), in input order. Where
+        ``run`` is False the network is skipped and the lexical model's answer (``lexical``, computed
+        here when not given) stands in for it."""
         import torch
 
         n = len(texts)
@@ -110,7 +118,13 @@ class LoadedModel:
         resp = np.zeros(n)
         agency = np.zeros((n, len(self.agencies)))
         emotion = np.zeros(n) if "emotion" in self.net.sizes else None
-        order = sorted(range(n), key=lambda i: len(texts[i]))
+        lex_gov = lex_resp = None
+        if lexical is not None:
+            lex_gov, lex_resp = lexical
+        elif self.lexical is not None and n:
+            lex_gov, lex_resp = self.lexical.predict(texts)
+        chosen = [i for i in range(n) if run is None or run[i]] if lex_gov is not None else list(range(n))
+        order = sorted(chosen, key=lambda i: len(texts[i]))
         with torch.inference_mode():
             for start in range(0, n, batch_size):
                 idx = order[start:start + batch_size]
@@ -122,10 +136,11 @@ class LoadedModel:
                 agency[idx] = torch.softmax(out["agency"].float(), -1).numpy()
                 if emotion is not None:
                     emotion[idx] = torch.sigmoid(out["emotion"].float()[:, 0]).numpy()
-        lex_gov = lex_resp = None
-        if self.lexical is not None and n:
-            lex_gov, lex_resp = self.lexical.predict(texts)
-        return Raw(gov, resp, agency, emotion, lex_gov, lex_resp)
+        skipped = np.ones(n, dtype=bool)
+        skipped[chosen] = False
+        if lex_gov is not None and lex_resp is not None and skipped.any():
+            gov[skipped], resp[skipped] = lex_gov[skipped], lex_resp[skipped]
+        return Raw(gov, resp, agency, emotion, lex_gov, lex_resp, skipped)
 
 
 def sizes(info: dict[str, Any]) -> dict[str, int]:
@@ -160,14 +175,26 @@ class FolderDecider:
         self.version = model.version
 
     def raw(self, docs: Sequence[Doc]) -> Raw:
+        """The model's outputs; the network runs only on items that may concern the office: those the
+        lexical model gives P(our government) >= ``[decision] skip_below``, or that name the city or
+        match the watchlist. The rest (most of the news) keep the lexical model's answer."""
         cfg = self.settings.decision
-        return self.model.predict([decision_text(d.title, d.text) for d in docs],
-                                  batch_size=cfg.batch_size, max_length=cfg.max_length)
+        places = [self.places.mentions(f"{d.title}\n{d.text[:2000]}") for d in docs]
+        texts = [decision_text(d.title, d.text) for d in docs]
+        run, lexical = None, None
+        if cfg.skip_below > 0 and self.model.lexical is not None and docs:
+            lexical = self.model.lexical.predict(texts)
+            run = [bool(lexical[0][i, self.gi] >= cfg.skip_below or home or doc.matches)
+                   for i, (doc, (home, _o)) in enumerate(zip(docs, places, strict=True))]
+        raw = self.model.predict(texts, batch_size=cfg.batch_size, max_length=cfg.max_length, run=run,
+                                 lexical=lexical)
+        raw.places = places
+        return raw
 
     def signals(self, docs: Sequence[Doc], raw: Raw) -> list[Signals]:
         out = []
         for i, doc in enumerate(docs):
-            home, other = self.places.mentions(f"{doc.title}\n{doc.text[:2000]}")
+            home, other = raw.places[i] if raw.places else self.places.mentions(f"{doc.title}\n{doc.text[:2000]}")
             out.append(Signals(
                 t_ours=float(raw.government[i, self.gi]), t_resp=float(raw.response[i]),
                 l_ours=None if raw.lex_government is None else float(raw.lex_government[i, self.gi]),
@@ -196,7 +223,8 @@ class FolderDecider:
         if needs or top == self.gi:
             head = dict(zip(self.model.agencies, (float(p) for p in raw.agency[i]), strict=True))
             agency, agency_p, via = self.model.router.route(head, _matched(doc), self.candidates)
-        reasons = [f"政府：{GOVERNMENT_NAMES[GOVERNMENTS[top]]} {gov_p[top]:.0%}",
+        reasons = [f"政府：{GOVERNMENT_NAMES[GOVERNMENTS[top]]} {gov_p[top]:.0%}"
+                   + ("（字詞模型；與本府無涉，未經語意模型）" if raw.skipped is not None and raw.skipped[i] else ""),
                    f"需回應 {score:.0%}（門檻 {threshold:.0%}；語意模型 {sig.t_resp:.0%}"
                    + ("" if sig.l_resp is None else f"，字詞模型 {sig.l_resp:.0%}") + "）"]
         if top != self.gi:

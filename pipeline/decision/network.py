@@ -34,9 +34,26 @@ class DecisionNet(nn.Module):
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> dict[str, torch.Tensor]:
         out = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        mask = attention_mask.unsqueeze(-1).to(out.dtype)
-        pooled = self.drop((out * mask).sum(1) / mask.sum(1).clamp(min=1))
+        return self.pool_heads(out, attention_mask)
+
+    def pool_heads(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> dict[str, torch.Tensor]:
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = self.drop((hidden * mask).sum(1) / mask.sum(1).clamp(min=1))
         return {name: self.head(name)(pooled) for name in self.sizes}
+
+    def layers(self, hidden: torch.Tensor, attention_mask: torch.Tensor, start: int, stop: int | None = None
+               ) -> torch.Tensor:
+        """Encoder layers ``start:stop`` over ``hidden`` (the embeddings' output for ``start`` 0), as the
+        encoder itself runs them (eager attention, padding masked)."""
+        encoder: Any = self.encoder
+        extended = (1.0 - attention_mask[:, None, None, :].to(hidden.dtype)) * torch.finfo(hidden.dtype).min
+        for layer in encoder.encoder.layer[start:stop]:
+            out = layer(hidden, attention_mask=extended)
+            hidden = out[0] if isinstance(out, tuple) else out
+        return hidden
+
+    def embed(self, input_ids: torch.Tensor) -> torch.Tensor:
+        return cast(torch.Tensor, cast(Any, self.encoder).embeddings(input_ids=input_ids))
 
 
 def build(config: Any, sizes: dict[str, int]) -> DecisionNet:

@@ -115,8 +115,7 @@ def retrain(settings: Settings, session: Session, *, force: bool = False,
         figures[name] = {"f1": round(prf(p >= th, y_hold.astype(bool))[2], 4),
                          "log_loss": round(_log_loss(p, y_hold), 4), "items": len(y_hold),
                          "corrections": int(hold_c.sum())}
-    better = figures["new"]["f1"] >= figures["current"]["f1"] and \
-        figures["new"]["log_loss"] <= figures["current"]["log_loss"] + LOSS_SLACK
+    better = should_promote(figures["current"], figures["new"])
     when = now or datetime.now(UTC)
     info = dict(model.info)
     info.update(combiner=new.to_dict(), version=f"{model.version}+c{when:%Y%m%d%H%M%S}",
@@ -132,6 +131,11 @@ def retrain(settings: Settings, session: Session, *, force: bool = False,
     promote(settings, folder)
     return Outcome(True, folder, len(found), figures,
                    f"promoted {folder.name}: held-back F1 {figures['new']['f1']} (was {figures['current']['f1']})")
+
+
+def should_promote(current: dict[str, float], new: dict[str, float]) -> bool:
+    """At least the current F1 on held-back data, and a log-loss not worse by more than the slack."""
+    return new["f1"] >= current["f1"] and new["log_loss"] <= current["log_loss"] + LOSS_SLACK
 
 
 def _docs(found: Sequence[tuple[int, str, str, str | None, int]], settings: Settings) -> list[Doc]:

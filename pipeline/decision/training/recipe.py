@@ -183,6 +183,30 @@ def evaluate_folder(folder: Path, settings: Settings, oof: np.ndarray | None = N
     return out
 
 
+def old_rule(limit: int | None = None) -> dict[str, Any]:
+    """What newsdesk alerted before the decision existed, on the same items: the watchlist matched and
+    the shipped emotion model's P(negative) >= 0.5 (the issue's starting point)."""
+    from pipeline.decision import Decision
+    from pipeline.decision.training.metrics import report
+    from pipeline.responses import primary_agency
+    from pipeline.sentiment import get_scorer
+    from pipeline.sentiment.text import prepare
+
+    settings = shipped_settings()
+    scorer = get_scorer(settings.sentiment)
+    out: dict[str, Any] = {}
+    for name, rows in (("gold_july", gold_july()[:limit]), ("english", gold_english()[:limit])):
+        docs = docs_for(rows, settings)
+        p = scorer.score([prepare(f"{r.title}\n{r.lead}") for r in rows])
+        decisions = [Decision("TPE" if d.matches else "NONE", 1.0, 1.0, float(s) if d.matches else 0.0,
+                              bool(d.matches) and s >= 0.5,
+                              primary_agency(Item(url="", title="", text="", source="", matches=list(d.matches))),
+                              0.0) for d, s in zip(docs, p, strict=True)]
+        cfg = settings.model_copy(update={"decision": settings.decision.model_copy(update={"threshold": 0.5})})
+        out[name] = report(rows, decisions, cfg)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m pipeline.decision.training.recipe")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -199,8 +223,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     f.add_argument("--limit", type=int, help="smoke run: only this many items of each set")
     e = sub.add_parser("eval", help="the figures of a model folder")
     e.add_argument("--model", type=Path, default=Path("pipeline/decision/model"))
+    sub.add_parser("old-rule", help="the figures of the rule before the decision (watchlist + emotion)")
     args = ap.parse_args(argv)
-    if args.cmd == "final":
+    if args.cmd == "old-rule":
+        report = old_rule()
+    elif args.cmd == "final":
         report = build(args.out, Hyper(epochs=args.epochs, lr=args.lr, seed=args.seed), frozen=args.frozen,
                        english_vocab=not args.no_english_vocab, work=args.work, limit=args.limit)
     else:

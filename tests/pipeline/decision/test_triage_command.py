@@ -46,13 +46,14 @@ def test_bad_lines_get_an_error_record_in_their_place(tmp_path: Path, shipped_mo
     code, out, err = _run(tmp_path, lines)
     assert code == 1 and len(out) == len(lines) and [r["line"] for r in out] == list(range(1, len(lines) + 1))
     errors = [r.get("error", "") for r in out]
-    assert "not valid UTF-8" in errors[0] and "not JSON" in errors[1] and "not a JSON object" in errors[2]
-    assert '"title" must be a string' in errors[3] and '"title" is missing' in errors[4]
+    assert "not valid UTF-8" in errors[0] and "not JSON" in errors[1] and "expected a JSON object" in errors[2]
+    assert '"title" must be a string' in errors[3] and 'no "title"' in errors[4]
     assert '"id" must be' in errors[5] and '"published_at"' in errors[6]
-    assert "error" not in out[7] and out[7]["id"] == "s"  # decided, the surrogate replaced
+    assert "lone surrogate" in errors[7]
     assert "both empty" in errors[8] and "empty line" in errors[9]
     assert "error" not in out[10] and out[10]["alert"]
     assert all(f"line {i}" in e for i, e in enumerate(errors, 1) if e)
+    assert out[3]["id"] == "t" and out[5].get("id") is None  # ids echoed where they could be read
     assert "Traceback" not in err and "line 2: not JSON" in err
 
 
