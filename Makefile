@@ -25,7 +25,7 @@ test: install                ## lint, type-check and run the whole suite (starts
 	bash scripts/test.sh
 
 lint: install
-	$(BIN)/ruff check newsdesk crawlers pipeline notifications press tests benchmarks
+	$(BIN)/ruff check newsdesk crawlers pipeline notifications press web tests benchmarks
 	$(BIN)/mypy
 
 model: install               ## rebuild the shipped sentiment model (PyPI + ../shared/data; see MODEL.md)

@@ -275,6 +275,7 @@ def register() -> None:
     from newsdesk.commands import press as press_commands
     from newsdesk.commands import sentiment as sentiment_commands
     from newsdesk.commands import tally as tally_commands
+    from newsdesk.commands import users as user_commands
 
     groups = dict(config=config, alerts=alerts, sentiment=sentiment, tally=tally, sources=sources)
     core.register(main, **groups)
@@ -284,6 +285,7 @@ def register() -> None:
     press_commands.register(main, tally=tally)
     tally_commands.register(main, tally=tally)
     sentiment_commands.register(main, alerts=alerts, sentiment=sentiment)
+    user_commands.register(main)
 
 
 register()

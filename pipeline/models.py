@@ -56,6 +56,23 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
 
 
+class User(Base):
+    """An account of the dashboard and the CLI's ``--as``: a name (NFKC, single spaces), a role, an argon2 hash.
+
+    Actions are attributed by ``id``, so two spellings of one name are one person and a rename keeps
+    the history (see :mod:`pipeline.users`).
+    """
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[str] = mapped_column(String(20), default="officer")  # officer | reviewer | admin
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+
 class Source(Base):
     """A feed, site or social account newsdesk polls, with its crawl state."""
 
@@ -224,7 +241,9 @@ class Release(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default="draft")
     author: Mapped[str | None] = mapped_column(String(200))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # who drafted it (self-approval check)
     approved_by: Mapped[str | None] = mapped_column(String(200))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[datetime | None]
     scheduled_at: Mapped[datetime | None]
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Taipei")

@@ -26,7 +26,8 @@ from pipeline.stages import BatchStage, Context, Stage, run_batch
 BEFORE = ("pipeline.stages.normalize:normalize", "pipeline.stages.engagement:refresh",
           "pipeline.stages.dedupe:dedupe", "pipeline.stages.match:match")
 BATCH = "pipeline.stages.score:score"
-AFTER = ("pipeline.stages.triage:triage", "pipeline.stages.store:store", "pipeline.responses:track",
+AFTER = ("pipeline.stages.triage:triage", "pipeline.stages.store:store", "pipeline.search:index",
+         "pipeline.responses:track",
          "pipeline.stages.alert:alert")
 
 

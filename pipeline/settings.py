@@ -50,6 +50,7 @@ ENVIRONMENT: dict[str, str] = {
     "LINE_CHANNEL_ACCESS_TOKEN": "secret: LINE Messaging API channel access token",
     "BLUESKY_APP_PASSWORD": "secret: Bluesky app password for press.platforms.bluesky.account",
     "MASTODON_ACCESS_TOKEN": "secret: Mastodon access token (write:statuses)",
+    "NEWSDESK_SECRET_KEY": "secret: signs the dashboard's session cookies (default: web.secret_file)",
 }
 #: The platforms newsdesk publishes to (one module each in ``press/publishers``).
 PLATFORMS = ("facebook", "instagram", "threads", "youtube", "x", "line", "bluesky", "mastodon")
@@ -367,6 +368,19 @@ class PressSettings(_Model):
     platforms: dict[str, PlatformSettings] = Field(default_factory=dict)
 
 
+class WebSettings(_Model):
+    host: str = Field(default="127.0.0.1", description="address `newsdesk web` listens on")
+    port: int = Field(default=8000, ge=1, le=65535, description="its port")
+    secret_file: str = Field(default="var/web-secret.key",
+                             description="session signing key, made on first start (NEWSDESK_SECRET_KEY wins)")
+    session_hours: float = Field(default=12, gt=0, description="a login lasts this long")
+    secure_cookies: bool = Field(default=False, description="mark the session cookie Secure (behind HTTPS)")
+    login_attempts: int = Field(default=5, ge=1, description="failed logins allowed per name and address ...")
+    login_window_minutes: float = Field(default=15, gt=0, description="... in this many minutes")
+    poll_seconds: int = Field(default=20, ge=1, description="how often the inbox asks for new alerts")
+    page_size: int = Field(default=30, ge=5, le=500, description="cards or rows per page")
+
+
 class Settings(_Model):
     office: OfficeSettings
     database_url: str = "sqlite:///newsdesk.db"
@@ -386,6 +400,7 @@ class Settings(_Model):
     triage: TriageSettings = TriageSettings()
     spikes: SpikeSettings = SpikeSettings()
     press: PressSettings = PressSettings()
+    web: WebSettings = WebSettings()
     config_path: str | None = Field(default=None, description="where these settings came from")
 
     @model_validator(mode="before")

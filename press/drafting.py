@@ -121,6 +121,7 @@ def draft(
     *,
     kind: str,
     author: str,
+    author_id: int | None = None,
     title: str | None = None,
     agency: str | None = None,
     body: str = "",
@@ -150,6 +151,7 @@ def draft(
         body=body,
         status="draft",
         author=author,
+        author_id=author_id,
         timezone=settings.office.timezone,
         meta=meta,
     )

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from pipeline.models import Post, Release, Transition, utcnow
 from pipeline.settings import Settings
+from pipeline.users import normalize_name
 
 #: Allowed moves, as data: state → the states it may go to.
 MOVES: dict[str, frozenset[str]] = {
@@ -60,9 +61,30 @@ def move(
     if new not in MOVES.get(old, frozenset()):
         allowed = ", ".join(sorted(MOVES.get(old, frozenset()))) or "nothing"
         raise WorkflowError(f"release {release.id} is {old}: it cannot become {new} (allowed: {allowed})")
+    if release.id is not None and not _compare_and_set(session, release, old, new):
+        raise WorkflowError(f"release {release.id} was changed by someone else meanwhile (it is no longer {old}); "
+                            "reload and try again")
     release.status = new
     release.updated_at = at or utcnow()
     record(session, release, old, new, actor, note, at)
+
+
+def _compare_and_set(session: Session, release: Release, old: str, new: str) -> bool:
+    """Move the stored row only if it is still ``old``: the web server and ``run`` are separate writers."""
+    session.flush()
+    result = session.execute(
+        update(Release).where(Release.id == release.id, Release.status == old).values(status=new),
+        execution_options={"synchronize_session": False},
+    )
+    return getattr(result, "rowcount", 1) == 1
+
+
+def is_author(release: Release, actor: str, actor_id: int | None) -> bool:
+    """Whether ``actor`` wrote ``release``: by user id when both are known, else by normalised name
+    (releases drafted before accounts existed)."""
+    if actor_id is not None and release.author_id is not None:
+        return actor_id == release.author_id
+    return normalize_name(actor) == normalize_name(release.author or "")
 
 
 def submit(session: Session, release: Release, actor: str) -> None:
@@ -70,21 +92,27 @@ def submit(session: Session, release: Release, actor: str) -> None:
 
 
 def approve(
-    session: Session, release: Release, actor: str, settings: Settings, at: datetime | None = None
+    session: Session,
+    release: Release,
+    actor: str,
+    settings: Settings,
+    at: datetime | None = None,
+    *,
+    actor_id: int | None = None,
 ) -> None:
     """Approve a release in review; with ``press.second_approver`` the author cannot approve it."""
     if release.status != "review":
         raise WorkflowError(
             f"release {release.id} is {release.status}: only a release in review can be approved"
         )
-    if settings.press.second_approver and actor == release.author:
+    if settings.press.second_approver and is_author(release, actor, actor_id):
         raise WorkflowError(
             f"release {release.id}: {actor} wrote it and cannot approve it "
             "(press.second_approver requires a second person)"
         )
     at = at or utcnow()
     move(session, release, "approved", actor, at=at)
-    release.approved_by, release.approved_at = actor, at
+    release.approved_by, release.approved_at, release.approved_by_id = actor, at, actor_id
 
 
 def edit(session: Session, release: Release, actor: str, **changes: str) -> None:
@@ -98,7 +126,7 @@ def edit(session: Session, release: Release, actor: str, **changes: str) -> None
         setattr(release, key, value)
     if release.status in ("approved", "scheduled", "failed"):
         move(session, release, "review", actor, note="edited after approval")
-        release.approved_by = release.approved_at = None
+        release.approved_by = release.approved_at = release.approved_by_id = None
         _hold_posts(session, release)
 
 

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${VENV:-.venv}/bin
 
-"$BIN/ruff" check newsdesk crawlers pipeline notifications press tests benchmarks
+"$BIN/ruff" check newsdesk crawlers pipeline notifications press web tests benchmarks
 "$BIN/mypy"
 
 # feedparser's own test corpus (from its sdist on PyPI) for the feed robustness test.

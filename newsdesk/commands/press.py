@@ -13,7 +13,8 @@ import click
 from sqlalchemy import select
 
 from newsdesk.app import App
-from pipeline.models import Post, Release, utcnow
+from pipeline.models import Post, Release, User, utcnow
+from pipeline.users import resolve
 from press import roc
 from press.agencies import AgencyNames
 from press.drafting import DraftError, draft, parse_sets, render_release
@@ -43,8 +44,13 @@ actor_option = click.option(
     "actor",
     default=getpass.getuser,
     show_default="your login",
-    help="who does this (stored with the transition)",
+    help="who does this: an existing user (`newsdesk users list`), stored with the transition",
 )
+
+
+def _user(session: Any, name: str) -> User:
+    """``--as``: an existing, active user (names compared after NFKC and whitespace folding)."""
+    return resolve(session, name)
 
 
 def _release(session: Any, release_id: int) -> Release:
@@ -98,11 +104,13 @@ def draft_cmd(
         body = click.edit(body or "# 內文（以 # 開頭的行會刪除）\n", extension=".txt") or ""
         body = "\n".join(line for line in body.splitlines() if not line.startswith("#"))
     with app.session() as session:
+        user = _user(session, actor)
         release = draft(
             session,
             app.settings,
             kind=kind,
-            author=actor,
+            author=user.name,
+            author_id=user.id,
             title=title,
             agency=agency,
             body=body,
@@ -132,7 +140,7 @@ def show_cmd(app: App, release_id: int, fmt: str) -> None:
 def review_cmd(app: App, release_id: int, actor: str) -> None:
     """Send a draft for review."""
     with app.session() as session:
-        submit(session, _release(session, release_id), actor)
+        submit(session, _release(session, release_id), _user(session, actor).name)
         click.echo(f"release {release_id}: in review")
 
 
@@ -144,8 +152,9 @@ def review_cmd(app: App, release_id: int, actor: str) -> None:
 def approve_cmd(app: App, release_id: int, actor: str) -> None:
     """Approve a release in review (not by its author when press.second_approver is on)."""
     with app.session() as session:
-        approve(session, _release(session, release_id), actor, app.settings)
-        click.echo(f"release {release_id}: approved by {actor}")
+        user = _user(session, actor)
+        approve(session, _release(session, release_id), user.name, app.settings, actor_id=user.id)
+        click.echo(f"release {release_id}: approved by {user.name}")
 
 
 @press.command("edit")
@@ -162,7 +171,7 @@ def edit_cmd(
     changes = {k: v for k, v in (("title", title), ("body", body_file.read() if body_file else None)) if v}
     with app.session() as session:
         release = _release(session, release_id)
-        edit(session, release, actor, **changes)
+        edit(session, release, _user(session, actor).name, **changes)
         click.echo(f"release {release_id}: {release.status}")
 
 
@@ -198,7 +207,7 @@ def schedule_cmd(
                 app.settings,
                 _release(session, release_id),
                 at,
-                actor,
+                _user(session, actor).name,
                 now=utcnow(),
                 platforms=list(platforms) or None,
                 tz=zone,
@@ -253,7 +262,7 @@ def withdraw_cmd(app: App, release_id: int, note: str | None, actor: str) -> Non
     with app.session() as session:
         release = _release(session, release_id)
         was_published = release.status == "published"
-        withdraw(session, release, actor, note)
+        withdraw(session, release, _user(session, actor).name, note)
         session.flush()
         if was_published:
             write_feed(session, app.settings)  # the feed no longer lists it

@@ -14,6 +14,8 @@ def test_draft_review_approve_schedule_publish_through_the_cli(
     monkeypatch.chdir(tmp_path)  # the feed (press.feed.path, relative) is written here
     env = {"DATABASE_URL": settings.database_url}
     run = CliRunner().invoke
+    for name, role in (("amy", "officer"), ("boss", "reviewer")):
+        assert run(main, ["users", "add", name, "--role", role, "--no-password"], env=env).exit_code == 0
     body = tmp_path / "body.txt"
     body.write_text("臺北市今日啟用新社宅。\n共 300 戶。", encoding="utf-8")
     r = run(
@@ -63,7 +65,8 @@ def test_draft_review_approve_schedule_publish_through_the_cli(
     r = run(main, ["press", "show", "1", "--format", "md"], env=env)
     assert r.output.startswith("# 新社宅啟用")
     r = run(
-        main, ["press", "draft", "--kind", "advisory", "--title", "記者會", "--set", "place=市府"], env=env
+        main, ["press", "draft", "--kind", "advisory", "--title", "記者會", "--set", "place=市府", "--as", "amy"],
+        env=env,
     )
     assert r.exit_code == 1 and "advisory.html.j2, line 4: missing field 'when'" in r.output
 
@@ -87,6 +90,8 @@ def test_every_press_setting_is_documented_in_default_toml() -> None:
 
 def test_draft_opens_the_editor_without_a_body(settings: Settings, tmp_path: Path) -> None:
     # $EDITOR is run on a temporary file; this one replaces the hint line with the body text
+    CliRunner().invoke(main, ["users", "add", "amy", "--role", "officer", "--no-password"],
+                       env={"DATABASE_URL": settings.database_url})
     editor = tmp_path / "editor.sh"
     editor.write_text('#!/bin/sh\nprintf "編輯器寫的內文\\n" > "$1"\n', encoding="utf-8")
     editor.chmod(0o755)
