@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)            ## create .venv and install newsdesk with its test extras
 
-run: install                 ## monitor the default outlets into newsdesk.db (Ctrl-C stops)
-	$(BIN)/newsdesk run
+run: install                 ## monitor the default outlets into newsdesk.db and serve the dashboard (Ctrl-C stops)
+	BIN=$(BIN) bash scripts/run.sh
 
 demo: install                ## the whole loop offline against a sample site on 127.0.0.1
 	$(BIN)/newsdesk demo

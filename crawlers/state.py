@@ -75,6 +75,12 @@ def enable(row: Source) -> None:
     row.next_run_at = None
 
 
+def disable(row: Source) -> None:
+    """Stop polling a source by hand (the dashboard's sources page); ``enable`` turns it back on."""
+    row.disabled = True
+    row.next_run_at = None
+
+
 def adapt_interval(current: int, base: int, changed: bool) -> int:
     """Poll faster while a feed keeps changing, slower while it does not, within [base/2, 8×base]."""
     low, high = max(30, base // 2), base * MAX_STRETCH

@@ -276,6 +276,7 @@ def register() -> None:
     from newsdesk.commands import sentiment as sentiment_commands
     from newsdesk.commands import tally as tally_commands
     from newsdesk.commands import users as user_commands
+    from newsdesk.commands import web as web_commands
 
     groups = dict(config=config, alerts=alerts, sentiment=sentiment, tally=tally, sources=sources)
     core.register(main, **groups)
@@ -286,6 +287,7 @@ def register() -> None:
     tally_commands.register(main, tally=tally)
     sentiment_commands.register(main, alerts=alerts, sentiment=sentiment)
     user_commands.register(main)
+    web_commands.register(main)
 
 
 register()

@@ -103,13 +103,23 @@ def story_from_alert(session: Session, alert_id: int) -> tuple[dict[str, Any], I
     item = session.get(ItemRow, alert.item_id) if alert.item_id else None
     if item is None:
         raise DraftError(f"--from-alert {alert_id}: the alert's story is no longer stored")
+    story, _ = story_from_item(session, item.id)
+    story["alert_id"] = alert.id
+    return story, item
+
+
+def story_from_item(session: Session, item_id: int) -> tuple[dict[str, Any], ItemRow]:
+    """The story a statement answers, from a stored item (the dashboard drafts from its inbox card)."""
+    item = session.get(ItemRow, item_id)
+    if item is None:
+        raise DraftError(f"item {item_id}: no such item")
     story = {
         "title": item.headline,
         "outlet": item.outlet or item.source,
         "url": item.url,
         "published_at": (item.published_at or item.collected_at).isoformat(),
         "item_id": item.id,
-        "alert_id": alert.id,
+        "alert_id": None,
         "cluster_id": item.cluster_id,
     }
     return story, item
@@ -127,13 +137,15 @@ def draft(
     body: str = "",
     fields: Mapping[str, Any] | None = None,
     from_alert: int | None = None,
+    from_item: int | None = None,
 ) -> Release:
     """Create a draft (checked against its templates) and record the first transition."""
     if kind not in templating.KINDS:
         raise DraftError(f"--kind {kind!r}: choose from {', '.join(templating.KINDS)}")
     meta: dict[str, Any] = {"fields": dict(fields or {})}
-    if from_alert is not None:
-        story, item = story_from_alert(session, from_alert)
+    if from_alert is not None or from_item is not None:
+        story, item = story_from_alert(session, from_alert) if from_alert is not None \
+            else story_from_item(session, from_item)  # type: ignore[arg-type]
         meta["story"] = story
         agency = agency or session.scalar(select(MatchRow.agency).where(MatchRow.item_id == item.id).limit(1))
         title = title or f"有關「{item.headline}」報導之說明"
@@ -159,7 +171,7 @@ def draft(
     session.add(release)
     session.flush()
     record(session, release, "", "draft", author)
-    if from_alert is not None:
+    if "story" in meta:
         _link_response(session, release, meta["story"])
     return release
 

@@ -122,12 +122,23 @@ def edit(session: Session, release: Release, actor: str, **changes: str) -> None
         raise WorkflowError(f"cannot edit {', '.join(bad)} (editable: {', '.join(EDITABLE)})")
     if release.status in ("published", "withdrawn"):
         raise WorkflowError(f"release {release.id} is {release.status}: it can no longer be edited")
+    _keep_version(release, actor)
     for key, value in changes.items():
         setattr(release, key, value)
     if release.status in ("approved", "scheduled", "failed"):
         move(session, release, "review", actor, note="edited after approval")
         release.approved_by = release.approved_at = release.approved_by_id = None
         _hold_posts(session, release)
+
+
+def _keep_version(release: Release, actor: str) -> None:
+    """The text before an edit goes to ``meta["versions"]``, so the history can show what changed."""
+    meta = dict(release.meta or {})
+    versions = list(meta.get("versions", []))
+    versions.append({"title": release.title, "body": release.body or "", "by": actor, "at": utcnow().isoformat(),
+                     "author": release.author})
+    meta["versions"] = versions[-50:]
+    release.meta = meta  # a new dict, so SQLAlchemy sees the JSON column change
 
 
 def withdraw(session: Session, release: Release, actor: str, note: str | None = None) -> None:
