@@ -12,6 +12,9 @@ BIN=${VENV:-.venv}/bin
 PYTHON="$BIN/python" sh tests/fixtures/crawlers/fetch_feed_corpus.sh var >/dev/null \
   || echo "could not fetch feedparser's test corpus: the feed corpus test will be skipped" >&2
 
+# Debian's chromium and fonts-noto-cjk for the dashboard's browser tests (installed when root and missing).
+bash scripts/browser.sh
+
 pg_url=""
 if pg_url=$(scripts/postgres.sh start); then
   trap 'scripts/postgres.sh stop' EXIT

@@ -75,7 +75,8 @@ def environment(tz: str) -> jinja2.Environment:
         status=lambda s: STATUS_NAMES.get(s, s), priority=lambda p: PRIORITY_NAMES.get(p or "", p or "—"),
         release_status=lambda s: RELEASE_STATUS.get(s, s), kind=lambda k: KIND_NAMES.get(k, k),
         role=lambda r: ROLE_NAMES.get(r, r), government=lambda g: GOVERNMENTS.get(g or "", g or "—"),
-        url=web_url, number=lambda n: f"{n:,}", cell=lambda v: f"{v:,}" if isinstance(v, int) else v, percent=lambda x: f"{100 * x:.0f}%",
+        url=web_url, number=lambda n: f"{n:,}", percent=lambda x: f"{100 * x:.0f}%",
+        cell=lambda v: f"{v:,}" if isinstance(v, int) else v,
     )
     env.globals.update(STATUS_NAMES=STATUS_NAMES, PRIORITY_NAMES=PRIORITY_NAMES, GOVERNMENTS=GOVERNMENTS,
                        RELEASE_STATUS=RELEASE_STATUS, KIND_NAMES=KIND_NAMES)
