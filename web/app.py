@@ -38,6 +38,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session] | None = None
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in ROUTERS:
         app.include_router(router)
+    app.add_api_route("/favicon.ico", lambda: Response(status_code=204), include_in_schema=False)
     _handlers(app)
     _index_archive(app.state.sessions)
     return app

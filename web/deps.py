@@ -50,12 +50,16 @@ def db(request: Request) -> Iterator[Session]:
         yield session
 
 
+# The transaction ends before the response is sent: a redirect never outruns its commit.
+DB = Depends(db, scope="function")
+
+
 def fingerprint(user: User) -> str:
     """Changes with the password, so a new password ends the sessions made with the old one."""
     return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
 
 
-def current_user(request: Request, session: Session = Depends(db)) -> User:
+def current_user(request: Request, session: Session = DB) -> User:
     user_id = request.session.get("uid")
     user = session.get(User, user_id) if isinstance(user_id, int) else None
     if user is None or user.disabled or request.session.get("pw") != fingerprint(user):

@@ -113,7 +113,8 @@ def test_officer_and_reviewer_work_through_the_dashboard(browser: Any, server: A
     page.locator("#card-1 a", has_text="草擬聲明").click()
     page.wait_for_url("**/press/new**")
     page.fill("textarea[name=body]", "市府已要求臺北捷運公司全面檢查號誌系統。")
-    page.locator("#preview iframe.doc").wait_for()
+    page.locator("#preview iframe.doc").wait_for(timeout=10_000) if not problems else None
+    assert not problems, problems
     page.locator("#preview .count").first.wait_for()
     shot(page, "03-draft-preview")
     page.click("form#draft button[type=submit]")

@@ -11,31 +11,31 @@ from starlette.responses import RedirectResponse, Response
 from pipeline.models import User
 from pipeline.settings import Settings, effective
 from pipeline.users import ROLES, add_user, listing, set_disabled
-from web.deps import admin, csrf_check, db, settings_of
+from web.deps import DB, admin, csrf_check, settings_of
 from web.render import render
 
 router = APIRouter(dependencies=[Depends(csrf_check)])
 
 
 @router.get("/admin/users")
-def users(request: Request, user: User = Depends(admin), session: Session = Depends(db)) -> Response:
+def users(request: Request, user: User = Depends(admin), session: Session = DB) -> Response:
     return render(request, "users.html", users=listing(session), roles=ROLES)
 
 
 @router.post("/admin/users")
 def add(name: str = Form(""), role: str = Form("officer"), password: str = Form(""), user: User = Depends(admin),
-        session: Session = Depends(db)) -> Response:
+        session: Session = DB) -> Response:
     add_user(session, name, role, password or None)
     return RedirectResponse("/admin/users", status_code=303)
 
 
 @router.post("/admin/users/{user_id}/disable")
-def disable(user_id: int, user: User = Depends(admin), session: Session = Depends(db)) -> Response:
+def disable(user_id: int, user: User = Depends(admin), session: Session = DB) -> Response:
     return _set(session, user, user_id, True)
 
 
 @router.post("/admin/users/{user_id}/enable")
-def enable(user_id: int, user: User = Depends(admin), session: Session = Depends(db)) -> Response:
+def enable(user_id: int, user: User = Depends(admin), session: Session = DB) -> Response:
     return _set(session, user, user_id, False)
 
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from pipeline.users import authenticate, normalize_name
-from web.deps import csrf_check, db, fingerprint
+from web.deps import DB, csrf_check, fingerprint
 from web.render import render
 
 router = APIRouter(dependencies=[Depends(csrf_check)])
@@ -27,7 +27,7 @@ def login_page(request: Request, next: str | None = None) -> Response:
 
 @router.post("/login")
 def login(request: Request, name: str = Form(""), password: str = Form(""), next: str = Form("/"),
-          session: Session = Depends(db)) -> Response:
+          session: Session = DB) -> Response:
     limiter = request.app.state.limiter
     key = (request.client.host if request.client else "?", normalize_name(name))
     wait = limiter.blocked(key)

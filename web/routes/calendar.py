@@ -19,7 +19,7 @@ from press import roc
 from press.drafting import schedule_entries
 from press.report import PLATFORM_NAMES
 from web import forms
-from web.deps import csrf_check, db, officer, settings_of
+from web.deps import DB, csrf_check, officer, settings_of
 from web.render import render
 
 router = APIRouter(dependencies=[Depends(csrf_check)])
@@ -82,7 +82,7 @@ def events(session: Session, first: date, last: date, tz: str) -> dict[date, lis
 
 @router.get("/calendar")
 def calendar(request: Request, view: str = "month", day: str | None = None, user: User = Depends(officer),
-             session: Session = Depends(db), settings: Settings = Depends(settings_of)) -> Response:
+             session: Session = DB, settings: Settings = Depends(settings_of)) -> Response:
     tz = settings.office.timezone
     view = view if view in ("day", "week", "month") else "month"
     today = datetime.now(ZoneInfo(tz)).date()

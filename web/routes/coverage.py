@@ -16,7 +16,7 @@ from starlette.responses import Response
 from pipeline.models import Alert, ItemRow, MatchRow, SentimentScore, User
 from pipeline.settings import Settings
 from web import forms
-from web.deps import csrf_check, db, officer, settings_of
+from web.deps import DB, csrf_check, officer, settings_of
 from web.render import render
 
 router = APIRouter(dependencies=[Depends(csrf_check)])
@@ -55,7 +55,7 @@ def spikes(session: Session, first: date, last: date, tz: str) -> set[tuple[str,
 
 @router.get("/coverage")
 def coverage_page(request: Request, days: int = 14, until: str | None = None, user: User = Depends(officer),
-                  session: Session = Depends(db), settings: Settings = Depends(settings_of)) -> Response:
+                  session: Session = DB, settings: Settings = Depends(settings_of)) -> Response:
     tz = settings.office.timezone
     last = forms.day(until, "迄日") or datetime.now(ZoneInfo(tz)).date()
     days = min(max(days, 1), 92)

@@ -13,7 +13,7 @@ from pipeline import corrections, responses
 from pipeline.models import User
 from pipeline.settings import Settings
 from web import forms
-from web.deps import csrf_check, db, officer, settings_of
+from web.deps import DB, csrf_check, officer, settings_of
 from web.inbox import InboxFilters, card_for, cards, newest_id, outlets_seen
 from web.render import render
 
@@ -38,7 +38,7 @@ def _query_string(request: Request, **extra: str | int) -> str:
 
 
 @router.get("/")
-def inbox(request: Request, page: int = 1, user: User = Depends(officer), session: Session = Depends(db),
+def inbox(request: Request, page: int = 1, user: User = Depends(officer), session: Session = DB,
           settings: Settings = Depends(settings_of)) -> Response:
     f = _filters(request, settings)
     size = settings.web.page_size
@@ -50,7 +50,7 @@ def inbox(request: Request, page: int = 1, user: User = Depends(officer), sessio
 
 
 @router.get("/inbox/new")
-def new_cards(request: Request, after: int = 0, user: User = Depends(officer), session: Session = Depends(db),
+def new_cards(request: Request, after: int = 0, user: User = Depends(officer), session: Session = DB,
               settings: Settings = Depends(settings_of)) -> Response:
     """The poller: cards opened since ``after`` (matching the page's filters) and the next poller."""
     found = cards(session, _filters(request, settings), limit=50, after=after)
@@ -65,7 +65,7 @@ def _card(request: Request, session: Session, settings: Settings, response_id: i
 
 @router.post("/inbox/{response_id}/assign")
 def assign(request: Request, response_id: int, agency: str = Form(""), officer_name: str = Form(""),
-           expected: str = Form(""), user: User = Depends(officer), session: Session = Depends(db),
+           expected: str = Form(""), user: User = Depends(officer), session: Session = DB,
            settings: Settings = Depends(settings_of)) -> Response:
     responses.assign(session, settings, response_id, agency=agency or None, officer=officer_name or user.name,
                      expected=expected or None)
@@ -74,7 +74,7 @@ def assign(request: Request, response_id: int, agency: str = Form(""), officer_n
 
 @router.post("/inbox/{response_id}/respond")
 def respond(request: Request, response_id: int, text: str = Form(""), link: str = Form(""),
-            expected: str = Form(""), user: User = Depends(officer), session: Session = Depends(db),
+            expected: str = Form(""), user: User = Depends(officer), session: Session = DB,
             settings: Settings = Depends(settings_of)) -> Response:
     responses.respond(session, response_id, text=text, link=link, expected=expected or None)
     return _card(request, session, settings, response_id, "已記錄回應")
@@ -82,7 +82,7 @@ def respond(request: Request, response_id: int, text: str = Form(""), link: str 
 
 @router.post("/inbox/{response_id}/dismiss")
 def dismiss(request: Request, response_id: int, reason: str = Form(""), expected: str = Form(""),
-            user: User = Depends(officer), session: Session = Depends(db),
+            user: User = Depends(officer), session: Session = DB,
             settings: Settings = Depends(settings_of)) -> Response:
     responses.dismiss(session, response_id, reason, expected=expected or None)
     return _card(request, session, settings, response_id, "已標為不需回應")
@@ -90,7 +90,7 @@ def dismiss(request: Request, response_id: int, reason: str = Form(""), expected
 
 @router.post("/inbox/{response_id}/not-negative")
 def not_negative(request: Request, response_id: int, expected: str = Form(""), user: User = Depends(officer),
-                 session: Session = Depends(db), settings: Settings = Depends(settings_of)) -> Response:
+                 session: Session = DB, settings: Settings = Depends(settings_of)) -> Response:
     """A correction for the model (the item is not negative) and the story needs no response."""
     c = card_for(session, response_id)
     if c.item is not None:

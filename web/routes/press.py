@@ -15,11 +15,11 @@ from pipeline.models import Post, Release, User, utcnow
 from pipeline.settings import Settings
 from press import posts as post_texts
 from press import publishers, templating
-from press.drafting import DraftError, draft, parse_sets, render_release
-from press.schedule import post_text, schedule_release
+from press.drafting import DraftError, draft, parse_sets, render_release, story_from_item
+from press.schedule import NEEDS_MEDIA, post_text, schedule_release
 from press.workflow import approve, edit, history, submit, withdraw
 from web import forms
-from web.deps import csrf_check, db, officer, reviewer, settings_of
+from web.deps import DB, csrf_check, officer, reviewer, settings_of
 from web.errors import InputError
 from web.render import render
 
@@ -50,7 +50,7 @@ def previews(release: Release, settings: Settings) -> list[dict[str, Any]]:
 
 
 @router.get("/press")
-def press_home(request: Request, user: User = Depends(officer), session: Session = Depends(db)) -> Response:
+def press_home(request: Request, user: User = Depends(officer), session: Session = DB) -> Response:
     def of(*statuses: str, limit: int = 50) -> list[Release]:
         return list(session.scalars(select(Release).where(Release.imported.is_(False), Release.status.in_(statuses))
                                     .order_by(Release.updated_at.desc()).limit(limit)))
@@ -68,11 +68,14 @@ def new_form(request: Request, kind: str = "release", item: int | None = None, u
 
 @router.post("/press/preview")
 def preview(request: Request, kind: str = Form("release"), title: str = Form(""), agency: str = Form(""),
-            body: str = Form(""), fields: str = Form(""), user: User = Depends(officer),
-            settings: Settings = Depends(settings_of)) -> Response:
+            body: str = Form(""), fields: str = Form(""), item: str = Form(""), user: User = Depends(officer),
+            session: Session = DB, settings: Settings = Depends(settings_of)) -> Response:
     """The draft as it stands in the form, rendered; nothing is stored."""
     try:
-        meta = {"fields": _fields(fields)}
+        meta: dict[str, Any] = {"fields": _fields(fields)}
+        if item.strip().isdigit():
+            meta["story"], story_item = story_from_item(session, int(item))
+            title = title or f"有關「{story_item.headline}」報導之說明"
         release = Release(kind=kind, title=title or "（標題）", agency=agency or settings.office.name, body=body,
                           status="draft", timezone=settings.office.timezone, meta=meta)
         html = render_release(release, settings, "html")
@@ -84,7 +87,7 @@ def preview(request: Request, kind: str = Form("release"), title: str = Form("")
 @router.post("/press/new")
 def create(request: Request, kind: str = Form("release"), title: str = Form(""), agency: str = Form(""),
            body: str = Form(""), fields: str = Form(""), item: str = Form(""), user: User = Depends(officer),
-           session: Session = Depends(db), settings: Settings = Depends(settings_of)) -> Response:
+           session: Session = DB, settings: Settings = Depends(settings_of)) -> Response:
     release = draft(session, settings, kind=kind, author=user.name, author_id=user.id, title=title or None,
                     agency=agency or None, body=body, fields=_fields(fields),
                     from_item=int(item) if item.strip().isdigit() else None)
@@ -105,7 +108,7 @@ def diffs(release: Release) -> list[dict[str, Any]]:
 
 
 @router.get("/press/{release_id}")
-def release_page(request: Request, release_id: int, user: User = Depends(officer), session: Session = Depends(db),
+def release_page(request: Request, release_id: int, user: User = Depends(officer), session: Session = DB,
                  settings: Settings = Depends(settings_of)) -> Response:
     release = _release(session, release_id)
     posts = list(session.scalars(select(Post).where(Post.release_id == release.id).order_by(Post.id)))
@@ -119,7 +122,7 @@ def release_page(request: Request, release_id: int, user: User = Depends(officer
     return render(request, "press_release.html", release=release, html=html, problem=problem, posts=post_info,
                   previews=previews(release, settings) if not posts else [],
                   steps=history(session, release.id), diffs=diffs(release),
-                  platforms=list(publishers.build(settings)), now=utcnow())
+                  platforms=list(publishers.build(settings)), needs_media=NEEDS_MEDIA, now=utcnow())
 
 
 def _back(release_id: int) -> Response:
@@ -128,7 +131,7 @@ def _back(release_id: int) -> Response:
 
 @router.post("/press/{release_id}/edit")
 def edit_release(release_id: int, title: str = Form(""), body: str = Form(""), user: User = Depends(officer),
-                 session: Session = Depends(db)) -> Response:
+                 session: Session = DB) -> Response:
     release = _release(session, release_id)
     changes = {k: v for k, v in (("title", title.strip()), ("body", body)) if v and v != getattr(release, k)}
     if changes:
@@ -137,13 +140,13 @@ def edit_release(release_id: int, title: str = Form(""), body: str = Form(""), u
 
 
 @router.post("/press/{release_id}/submit")
-def submit_release(release_id: int, user: User = Depends(officer), session: Session = Depends(db)) -> Response:
+def submit_release(release_id: int, user: User = Depends(officer), session: Session = DB) -> Response:
     submit(session, _release(session, release_id), user.name)
     return _back(release_id)
 
 
 @router.post("/press/{release_id}/approve")
-def approve_release(release_id: int, user: User = Depends(reviewer), session: Session = Depends(db),
+def approve_release(release_id: int, user: User = Depends(reviewer), session: Session = DB,
                     settings: Settings = Depends(settings_of)) -> Response:
     approve(session, _release(session, release_id), user.name, settings, actor_id=user.id)
     return _back(release_id)
@@ -151,7 +154,7 @@ def approve_release(release_id: int, user: User = Depends(reviewer), session: Se
 
 @router.post("/press/{release_id}/schedule")
 def schedule(release_id: int, at: str = Form(...), platforms: list[str] = Form(default=[]),
-             user: User = Depends(officer), session: Session = Depends(db),
+             user: User = Depends(officer), session: Session = DB,
              settings: Settings = Depends(settings_of)) -> Response:
     tz = settings.office.timezone
     when = forms.local_datetime(at, tz, "發布時間")
@@ -162,7 +165,7 @@ def schedule(release_id: int, at: str = Form(...), platforms: list[str] = Form(d
 
 @router.post("/press/{release_id}/withdraw")
 def withdraw_release(release_id: int, note: str = Form(""), user: User = Depends(officer),
-                     session: Session = Depends(db), settings: Settings = Depends(settings_of)) -> Response:
+                     session: Session = DB, settings: Settings = Depends(settings_of)) -> Response:
     from press.feed import write_feed
 
     release = _release(session, release_id)
@@ -176,7 +179,7 @@ def withdraw_release(release_id: int, note: str = Form(""), user: User = Depends
 
 @router.post("/press/posts/{post_id}")
 def edit_post(post_id: int, text: str = Form(""), user: User = Depends(officer),
-              session: Session = Depends(db)) -> Response:
+              session: Session = DB) -> Response:
     post = session.get(Post, post_id)
     if post is None:
         raise InputError(f"貼文 #{post_id} 不存在")

@@ -18,7 +18,7 @@ from pipeline.settings import Settings
 from pipeline.tables import Table, as_csv, as_xlsx
 from press.report import build_report, month_table
 from press.roc import Period, parse_period
-from web.deps import csrf_check, db, officer, settings_of
+from web.deps import DB, csrf_check, officer, settings_of
 from web.errors import InputError
 from web.render import render
 
@@ -63,7 +63,7 @@ def chart(t: Table, top: int = 12) -> dict[str, Any]:
 
 @router.get("/reports")
 def reports(request: Request, period: str | None = None, user: User = Depends(officer),
-            session: Session = Depends(db), settings: Settings = Depends(settings_of)) -> Response:
+            session: Session = DB, settings: Settings = Depends(settings_of)) -> Response:
     text, p = _period(period, settings.office.timezone)
     report = build_report(session, settings, p)
     tables = [*report.tables, routed_table(session, settings, p)]
@@ -73,7 +73,7 @@ def reports(request: Request, period: str | None = None, user: User = Depends(of
 
 @router.get("/reports.csv")
 def reports_csv(period: str | None = None, table: str | None = None, user: User = Depends(officer),
-                session: Session = Depends(db), settings: Settings = Depends(settings_of)) -> Response:
+                session: Session = DB, settings: Settings = Depends(settings_of)) -> Response:
     """One table per CSV file (UTF-8 with a BOM, the 總計 row last), as the CLI writes them."""
     text, p = _period(period, settings.office.timezone)
     tables = _tables(session, settings, p)
@@ -86,7 +86,7 @@ def reports_csv(period: str | None = None, table: str | None = None, user: User 
 
 
 @router.get("/reports.xlsx")
-def reports_xlsx(period: str | None = None, user: User = Depends(officer), session: Session = Depends(db),
+def reports_xlsx(period: str | None = None, user: User = Depends(officer), session: Session = DB,
                  settings: Settings = Depends(settings_of)) -> Response:
     text, p = _period(period, settings.office.timezone)
     return Response(as_xlsx(_tables(session, settings, p)),

@@ -16,7 +16,7 @@ from pipeline.settings import Settings
 from pipeline.textnorm import Highlighter
 from press import roc
 from web import forms
-from web.deps import csrf_check, db, officer, settings_of
+from web.deps import DB, csrf_check, officer, settings_of
 from web.render import outlet_name, render
 
 router = APIRouter(dependencies=[Depends(csrf_check)])
@@ -38,7 +38,7 @@ def snippet(item: ItemRow, terms: list[str]) -> list[str]:
 
 @router.get("/search")
 def search_page(request: Request, q: str = "", page: int = 1, user: User = Depends(officer),
-                session: Session = Depends(db), settings: Settings = Depends(settings_of)) -> Response:
+                session: Session = DB, settings: Settings = Depends(settings_of)) -> Response:
     rows: list[ItemRow] = []
     more, terms = False, []
     page = max(page, 1)
@@ -53,7 +53,7 @@ def search_page(request: Request, q: str = "", page: int = 1, user: User = Depen
 
 
 @router.get("/search.csv")
-def search_csv(request: Request, q: str, user: User = Depends(officer), session: Session = Depends(db),
+def search_csv(request: Request, q: str, user: User = Depends(officer), session: Session = DB,
                settings: Settings = Depends(settings_of)) -> Response:
     """Every match up to 10,000 rows; UTF-8 with a BOM so Excel reads the Chinese."""
     catch_up(session)

@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from crawlers.state import disable, enable, ensure_row
 from pipeline.models import Source, User
 from pipeline.settings import Settings
-from web.deps import admin, csrf_check, db, officer, settings_of
+from web.deps import DB, admin, csrf_check, officer, settings_of
 from web.errors import InputError
 from web.render import render
 
@@ -19,7 +19,7 @@ router = APIRouter(dependencies=[Depends(csrf_check)])
 
 
 @router.get("/sources")
-def sources(request: Request, user: User = Depends(officer), session: Session = Depends(db),
+def sources(request: Request, user: User = Depends(officer), session: Session = DB,
             settings: Settings = Depends(settings_of)) -> Response:
     rows = {r.name: r for r in session.scalars(select(Source))}
     entries = [(src, rows.get(src.name)) for src in settings.sources]
@@ -37,12 +37,12 @@ def _toggle(session: Session, settings: Settings, name: str, off: bool) -> Respo
 
 
 @router.post("/sources/{name}/disable")
-def disable_source(name: str, user: User = Depends(admin), session: Session = Depends(db),
+def disable_source(name: str, user: User = Depends(admin), session: Session = DB,
                    settings: Settings = Depends(settings_of)) -> Response:
     return _toggle(session, settings, name, True)
 
 
 @router.post("/sources/{name}/enable")
-def enable_source(name: str, user: User = Depends(admin), session: Session = Depends(db),
+def enable_source(name: str, user: User = Depends(admin), session: Session = DB,
                   settings: Settings = Depends(settings_of)) -> Response:
     return _toggle(session, settings, name, False)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response as HttpResponse
 
 from pipeline.models import Correction, ItemRow, MatchRow, Release, Response, SentimentScore, Transition, User
-from web.deps import csrf_check, db, officer
+from web.deps import DB, csrf_check, officer
 from web.errors import InputError
 from web.render import render
 
@@ -39,7 +39,7 @@ def timeline(session: Session, response: Response | None) -> list[tuple[Any, str
 
 @router.get("/stories/{item_id}")
 def story(request: Request, item_id: int, user: User = Depends(officer),
-          session: Session = Depends(db)) -> HttpResponse:
+          session: Session = DB) -> HttpResponse:
     item = session.get(ItemRow, item_id)
     if item is None:
         raise InputError(f"報導 #{item_id} 不存在")
