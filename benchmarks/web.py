@@ -154,7 +154,8 @@ def main() -> None:
         print(f"{p:<44} {1000 * statistics.median(values):>8.1f} {1000 * p95(values):>8.1f}")
     every_inbox = [v for p, vs in res.items() if not p.startswith("/search") for v in vs]
     every_search = [v for p, vs in res.items() if p.startswith("/search") for v in vs]
-    print(f"\ninbox, all pages:  p50 {1000 * statistics.median(every_inbox):.1f} ms, p95 {1000 * p95(every_inbox):.1f} ms")
+    print(f"\ninbox, all pages:  p50 {1000 * statistics.median(every_inbox):.1f} ms, "
+          f"p95 {1000 * p95(every_inbox):.1f} ms")
     print(f"search, all pages: p50 {1000 * statistics.median(every_search):.1f} ms, "
           f"p95 {1000 * p95(every_search):.1f} ms")
 

@@ -24,6 +24,9 @@ STATUS_NAMES = {"open": "待處理", "assigned": "已分派", "responded": "已�
 PRIORITY_NAMES = {"critical": "緊急", "high": "高", "normal": "一般", "low": "低"}
 RELEASE_STATUS = {"draft": "草稿", "review": "待審核", "approved": "已核准", "scheduled": "已排程",
                   "published": "已發布", "failed": "發布失敗", "withdrawn": "已撤回"}
+POST_STATUS = {"draft": "草稿", "scheduled": "已排程", "publishing": "發布中", "published": "已發布",
+               "simulated": "模擬發布", "retrying": "重試中", "waiting": "待重新連結帳號", "held": "暫停待查",
+               "failed": "失敗", "withdrawn": "已撤回"}
 KIND_NAMES = {"release": "新聞稿", "statement": "聲明稿", "advisory": "採訪通知", "schedule": "市長行程"}
 ROLE_NAMES = {"officer": "承辦", "reviewer": "審核", "admin": "管理"}
 GOVERNMENTS = {"TPE": "臺北市", "NTPC": "新北市", "KHH": "高雄市", "TXG": "臺中市", "TYN": "桃園市",
@@ -73,7 +76,8 @@ def environment(tz: str) -> jinja2.Environment:
         roc_date=lambda v: _roc_date(v, tz), roc_datetime=lambda v: _roc_datetime(v, tz),
         outlet=outlet_name, marked=marked, platform=lambda p: PLATFORM_NAMES.get(p, p),
         status=lambda s: STATUS_NAMES.get(s, s), priority=lambda p: PRIORITY_NAMES.get(p or "", p or "—"),
-        release_status=lambda s: RELEASE_STATUS.get(s, s), kind=lambda k: KIND_NAMES.get(k, k),
+        release_status=lambda s: RELEASE_STATUS.get(s, s), post_status=lambda s: POST_STATUS.get(s, s),
+        kind=lambda k: KIND_NAMES.get(k, k),
         role=lambda r: ROLE_NAMES.get(r, r), government=lambda g: GOVERNMENTS.get(g or "", g or "—"),
         url=web_url, number=lambda n: f"{n:,}", percent=lambda x: f"{100 * x:.0f}%",
         cell=lambda v: f"{v:,}" if isinstance(v, int) else v,

@@ -65,7 +65,7 @@ def test_an_author_who_is_a_reviewer_cannot_approve_their_own(web_app: App) -> N
 
 
 def test_reports_exports_coverage_and_sources(web_app: App) -> None:
-    _, _, client = web_app
+    _, sessions, client = web_app
     login(client, "admin")
     page = client.get("/reports", params={"period": "113H1"})
     assert "113年上半年新聞稿發布則數" in page.text and "本處發布新聞稿" in page.text and "全府發布新聞稿" in page.text
@@ -77,7 +77,13 @@ def test_reports_exports_coverage_and_sources(web_app: App) -> None:
 
     book = load_workbook(io.BytesIO(client.get("/reports.xlsx", params={"period": "113H1"}).content))
     assert book["新聞稿"]["A2"].value == "本處發布新聞稿" and "輿情分派" in book.sheetnames
+    from pipeline.models import Alert
+
+    with sessions() as s:
+        s.add(Alert(kind="spike", channel="#press", notifier="console", idempotency_key="spike-1",
+                    payload={"scope": "agency", "name": "捷運公司", "window_end": datetime.now(UTC).isoformat()}))
+        s.commit()
     cover = client.get("/coverage")
-    assert "捷運公司" in cover.text and "100%" in cover.text
+    assert "捷運公司" in cover.text and "100%" in cover.text and cover.text.count('title="激增"') == 1
     sources = client.get("/sources")
     assert sources.status_code == 200 and "停用" in sources.text

@@ -20,7 +20,7 @@ from press.drafting import schedule_entries
 from press.report import PLATFORM_NAMES
 from web import forms
 from web.deps import DB, csrf_check, officer, settings_of
-from web.render import render
+from web.render import POST_STATUS, render
 
 router = APIRouter(dependencies=[Depends(csrf_check)])
 
@@ -73,8 +73,8 @@ def events(session: Session, first: date, last: date, tz: str) -> dict[date, lis
     for p in session.scalars(posts):
         at = p.published_at or p.scheduled_at
         assert at is not None
-        put(at, Event(roc.taipei_time(at, tz), f"{PLATFORM_NAMES.get(p.platform, p.platform)} 貼文（{p.status}）",
-                      "post", f"/press/{p.release_id}" if p.release_id else "/press"))
+        label = f"{PLATFORM_NAMES.get(p.platform, p.platform)} 貼文（{POST_STATUS.get(p.status, p.status)}）"
+        put(at, Event(roc.taipei_time(at, tz), label, "post", f"/press/{p.release_id}" if p.release_id else "/press"))
     for day in out.values():
         day.sort(key=lambda e: (e.at, e.kind))
     return out
