@@ -262,6 +262,8 @@ def demo_summary(counts: Counter[str], again: Counter[str], db: str, notifiers: 
         f"  alerts queued / sent: {counts['alerts-queued']} / {counts['alerts-sent']} via {', '.join(notifiers)}",
         f"  second pass:          {again['collected']} new items, {again['alerts-sent']} alerts (incremental)",
         f"  database:             {db}",
+        f"  dashboard:            DATABASE_URL={db} newsdesk web  (first: DATABASE_URL={db} newsdesk users add "
+        "NAME --role officer --password-stdin)",
         f"  took:                 {seconds:.1f} s",
     ]
     return "\n".join(lines)
