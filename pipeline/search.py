@@ -150,7 +150,9 @@ def index(item: Item, ctx: Context) -> Item:
 
 def indexed_up_to(session: Session) -> int:
     column = "item_id" if _dialect(session) == "postgresql" else "rowid"
-    return int(session.execute(text(f"SELECT max({column}) FROM item_search")).scalar() or 0)
+    # ORDER BY ... LIMIT 1, not max(): FTS5 answers it from the end of its index without a scan
+    found = session.execute(text(f"SELECT {column} FROM item_search ORDER BY {column} DESC LIMIT 1")).scalar()
+    return int(found or 0)
 
 
 def catch_up(session: Session, limit: int = 5000, chunk: int = 1000) -> int:
