@@ -316,10 +316,11 @@ class SpikeSettings(_Model):
 
 
 class ContactSettings(_Model):
-    name: str = Field(description="a press contact printed on releases")
+    agency: str = Field(description="the agency (short name) whose releases name this contact")
+    name: str = Field(description="a press contact printed on that agency's releases")
     title: str = Field(default="", description="their title, e.g. 科長")
     phone: str = ""
-    email: str = ""
+    email: Annotated[str, AfterValidator(lambda v: _email(v) if v else v)] = ""
 
 
 class PlatformSettings(_Model):
@@ -351,7 +352,8 @@ class FeedSettings(_Model):
 
 
 class PressSettings(_Model):
-    contacts: list[ContactSettings] = Field(default_factory=list)
+    contacts: list[ContactSettings] = Field(
+        default_factory=list, description="press contacts per agency; none are shipped (no invented contact)")
     template_dir: str | None = Field(
         default=None, description="folder whose templates override the shipped ones")
     second_approver: bool = Field(default=True, description="the approver must not be the author")
@@ -431,6 +433,10 @@ class Settings(_Model):
 
     def agency_names(self) -> list[str]:
         return [a.short for a in self.agencies]
+
+    def contacts_for(self, agency: str) -> list[ContactSettings]:
+        """The press contacts configured for ``agency`` (none is invented when there are none)."""
+        return [c for c in self.press.contacts if c.agency == agency]
 
     def notifier_names(self) -> list[str]:
         """Which notifiers alerts go to: Slack when its token is set, e-mail when an SMTP host is set,
@@ -584,6 +590,9 @@ def _check_references(settings: Settings, origin: str) -> None:
                               "is not a declared secret (pipeline/settings.py ENVIRONMENT)")
     if settings.office.name not in known:
         raise ConfigError(f"{origin}: office.name: {settings.office.name!r} is not one of the [[agencies]]")
+    for i, contact in enumerate(settings.press.contacts):
+        if contact.agency not in known:
+            raise ConfigError(f"{origin}: press.contacts.{i}.agency: unknown agency {contact.agency!r}")
     for i, rule in enumerate(settings.triage.rules):
         for a in rule.agencies:
             if a not in known:

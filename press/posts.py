@@ -43,3 +43,21 @@ def edit_post(session: Session, post: Post, text: str, actor: str) -> Post:
     post.meta = {**(post.meta or {}), "edited_by": actor, "edited_at": utcnow().isoformat()}
     flag_modified(post, "meta")
     return post
+
+
+def get_post(session: Session, post_id: int) -> Post:
+    post = session.get(Post, post_id)
+    if post is None:
+        raise WorkflowError(f"no post {post_id} (see `newsdesk press list`)")
+    return post
+
+
+def posts_of(session: Session, release_id: int) -> list[Post]:
+    """A release's posts, in order (none until it is scheduled)."""
+    from sqlalchemy import select
+
+    from pipeline.models import Release
+
+    if session.get(Release, release_id) is None:
+        raise WorkflowError(f"no release {release_id}")
+    return list(session.scalars(select(Post).where(Post.release_id == release_id).order_by(Post.id)))

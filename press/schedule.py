@@ -189,6 +189,37 @@ def schedule_release(
     return posts
 
 
+def plan_due(session: Session, settings: Settings, at: datetime,
+             publishers: Mapping[str, Publisher] | None = None) -> list[str]:
+    """What :func:`run_due` would do at ``at``, one line each, changing nothing (``publish --dry-run``)."""
+    pubs = dict(publishers) if publishers is not None else registry.build(settings)
+    tz = settings.office.timezone
+    lines: list[str] = []
+    out_by_then = set(session.scalars(select(Release.id).where(Release.status == "published")))
+    for release in session.scalars(select(Release).where(Release.status == "scheduled", Release.scheduled_at <= at)
+                                   .order_by(Release.scheduled_at, Release.id)):
+        assert release.scheduled_at is not None
+        out_by_then.add(release.id)
+        lines.append(f"release {release.id}: would be published "
+                     f"(embargo {roc.roc_datetime(release.scheduled_at, tz)}) {release.title}")
+    posts = session.scalars(select(Post).where(Post.status.in_(PENDING), Post.scheduled_at <= at)
+                            .order_by(Post.scheduled_at, Post.id))
+    for post in posts:
+        assert post.scheduled_at is not None
+        when = roc.roc_datetime(post.scheduled_at, tz)
+        pub = pubs.get(post.platform)
+        if post.release_id is not None and post.release_id not in out_by_then:
+            what = "would wait: its release is not out yet"
+        elif pub is None:
+            what = f"would be held: {post.platform} is not enabled"
+        elif getattr(pub, "dry_run", False):
+            what = "would be simulated (dry run: the platform's token is not set)"
+        else:
+            what = "would be published"
+        lines.append(f"post {post.id} ({post.platform}, due {when}): {what}")
+    return lines
+
+
 def run_due(
     session: Session, settings: Settings, now: datetime, publishers: Mapping[str, Publisher] | None = None
 ) -> RunSummary:

@@ -87,7 +87,15 @@ def is_author(release: Release, actor: str, actor_id: int | None) -> bool:
     return normalize_name(actor) == normalize_name(release.author or "")
 
 
+#: Kinds whose document is the body: an empty one cannot go to review (an advisory's facts are fields).
+NEEDS_BODY = ("release", "statement", "schedule")
+
+
 def submit(session: Session, release: Release, actor: str) -> None:
+    """Send a draft for review; a release, statement or schedule with an empty body is refused."""
+    if release.kind in NEEDS_BODY and not (release.body or "").strip():
+        raise WorkflowError(f"release {release.id} has an empty body: write it first "
+                            f"(`newsdesk press edit {release.id} --body FILE`)")
     move(session, release, "review", actor)
 
 
