@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from newsdesk.app import App
-from newsdesk.commands.press import actor_option, edit_text
+from newsdesk.commands.press import _user, actor_option, edit_text
 
 
 @click.group("post")
@@ -20,8 +20,8 @@ def _header(post: Any, zone: str) -> str:
     from press import roc
 
     when = post.published_at or post.scheduled_at
-    edits = (post.meta or {}).get("edits") or []
-    edited = f", edited by {edits[-1]['by']}" if edits else ""
+    by = (post.meta or {}).get("edited_by")
+    edited = f", edited by {by}" if by else ""
     return (f"post {post.id}  {post.platform}  {post.status}"
             f"{'  ' + roc.roc_datetime(when, zone) if when else ''}  ({len(post.text):,} characters{edited})")
 
@@ -32,7 +32,8 @@ def _header(post: Any, zone: str) -> str:
 @click.pass_obj
 def show_cmd(app: App, post_id: int | None, release_id: int | None) -> None:
     """Print a post's text (or every post of a release, with --release)."""
-    from press.posts import PostError, get_post, posts_of
+    from press.posts import get_post, posts_of
+    from press.workflow import WorkflowError
 
     if (post_id is None) == (release_id is None):
         raise click.UsageError("give a post id, or --release ID for all of a release's posts")
@@ -45,7 +46,7 @@ def show_cmd(app: App, post_id: int | None, release_id: int | None) -> None:
             for n, post in enumerate(posts):
                 click.echo(("\n" if n else "") + _header(post, zone))
                 click.echo(post.text)
-    except PostError as exc:
+    except WorkflowError as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -58,16 +59,19 @@ def show_cmd(app: App, post_id: int | None, release_id: int | None) -> None:
 @click.pass_obj
 def edit_cmd(app: App, post_id: int, text: str | None, text_file: io.TextIOBase | None, actor: str) -> None:
     """Change a post's text before it goes out (checked against the platform's limits)."""
-    from press.posts import PostError, get_post
-    from press.posts import edit_text as save
+    from pipeline.users import UserError
+    from press.posts import edit_post, get_post, length
+    from press.workflow import WorkflowError
 
     try:
         with app.session() as session:
+            user = _user(session, actor)
             post = get_post(session, post_id)
             new = text if text is not None else str(text_file.read()) if text_file else None
             if new is None:
                 new = edit_text(post.text, "貼文內容", "--text TEXT or --file FILE")
-            save(session, app.settings, post, new.strip("\n"), actor)
-            click.echo(f"post {post.id} ({post.platform}): text saved by {actor} ({len(post.text):,} characters)")
-    except PostError as exc:
+            edit_post(session, post, new, user.name)
+            click.echo(f"post {post.id} ({post.platform}): text saved by {user.name} "
+                       f"({length(post.platform, post.text):,} characters)")
+    except (WorkflowError, UserError) as exc:
         raise click.ClickException(str(exc)) from None

@@ -139,6 +139,7 @@ def test_draft_opens_the_editor_only_on_a_terminal(
 def test_an_empty_body_cannot_go_to_review(settings: Settings) -> None:
     env = {"DATABASE_URL": settings.database_url}
     run = CliRunner().invoke
+    assert run(main, ["users", "add", "amy", "--role", "officer", "--no-password"], env=env).exit_code == 0
     r = run(main, ["press", "draft", "--title", "空白", "--set", "body=", "--no-edit", "--as", "amy"], env=env)
     assert r.exit_code == 0, r.output
     assert "no press contact is configured for 秘書處" in r.stderr  # said, not a placeholder printed

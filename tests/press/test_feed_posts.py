@@ -15,7 +15,8 @@ from newsdesk.cli import main
 from pipeline.models import Post, Release
 from pipeline.settings import Settings, load_settings
 from press.feed import write_feed
-from press.posts import PostError, edit_text
+from press.posts import edit_post
+from press.workflow import WorkflowError
 from press.schedule import schedule_release
 from tests.press.conftest import approved_release
 
@@ -62,21 +63,22 @@ def test_post_text_is_shown_and_edited_within_the_platform_limits(
                                  platforms=["facebook", "threads"])
         session.commit()
         threads = next(p for p in posts if p.platform == "threads")
-        with pytest.raises(PostError, match="threads: .*500"):
-            edit_text(session, live_settings, threads, "字" * 501, "amy")
-        with pytest.raises(PostError, match="the text is empty"):
-            edit_text(session, live_settings, threads, "  ", "amy")
-        edit_text(session, live_settings, threads, "改寫過的 Threads 貼文", "amy")
+        with pytest.raises(WorkflowError, match="threads.*501 characters, the limit is 500"):
+            edit_post(session, threads, "字" * 501, "amy")
+        with pytest.raises(WorkflowError, match="the text is empty"):
+            edit_post(session, threads, "  ", "amy")
+        edit_post(session, threads, "改寫過的 Threads 貼文", "amy")
         session.commit()
         ids = [p.id for p in posts]
         threads.status = "published"
         session.commit()
-        with pytest.raises(PostError, match="is published: it can no longer be edited"):
-            edit_text(session, live_settings, threads, "再改", "amy")
+        with pytest.raises(WorkflowError, match="is published: it can no longer be edited"):
+            edit_post(session, threads, "再改", "amy")
         threads.status = "scheduled"
         session.commit()
     env = {"DATABASE_URL": live_settings.database_url}
     run = CliRunner().invoke
+    assert run(main, ["users", "add", "bob", "--role", "officer", "--no-password"], env=env).exit_code == 0
     shown = run(main, ["press", "post", "show", "--release", str(release.id)], env=env)
     assert shown.exit_code == 0, shown.output
     assert f"post {ids[1]}  threads  scheduled" in shown.output and "edited by amy" in shown.output
@@ -91,4 +93,4 @@ def test_post_text_is_shown_and_edited_within_the_platform_limits(
     assert missing.exit_code == 1 and "no post 999" in missing.output
     with live_sessions() as session:  # type: ignore[operator]
         post = session.get(Post, ids[0])
-        assert post is not None and post.meta["edits"][-1]["by"] == "bob"
+        assert post is not None and post.meta["edited_by"] == "bob"
