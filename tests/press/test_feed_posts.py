@@ -16,8 +16,8 @@ from pipeline.models import Post, Release
 from pipeline.settings import Settings, load_settings
 from press.feed import write_feed
 from press.posts import edit_post
-from press.workflow import WorkflowError
 from press.schedule import schedule_release
+from press.workflow import WorkflowError
 from tests.press.conftest import approved_release
 
 
