@@ -179,13 +179,9 @@ def run(app: App) -> None:
     scheduler = Scheduler(app.settings, app.sessions, on_items)
     for name, interval, job in scheduled_jobs(app, notifiers):
         scheduler.add_job(name, interval, job)
-    from notifications.outbox import RetryPolicy, run_worker
+    from newsdesk.delivery import start_workers
 
-    policy = RetryPolicy.from_settings(app.settings)  # the settings' max_attempts and back-off cap
-    workers = [threading.Thread(target=run_worker, args=(app.sessions, n, stop), kwargs={"policy": policy},
-                                name=f"outbox-{n.name}", daemon=True) for n in notifiers]
-    for worker in workers:
-        worker.start()
+    workers = start_workers(app, notifiers, stop)
     click.echo(f"newsdesk: monitoring {sum(s.enabled for s in app.settings.sources)} sources into "
                f"{app.database_label()}; alerts to {', '.join(n.name for n in notifiers) or 'nowhere'}. "
                "Ctrl-C stops.")
@@ -215,7 +211,7 @@ def scheduled_jobs(app: App, notifiers: list[Any]) -> list[tuple[str, int, Calla
         ("spikes", 300, with_session(lambda s: write_alerts(s, app.settings, detect(s, app.settings), names))),
         ("publish-due", 60, with_session(lambda s: run_due(s, app.settings, utcnow()))),
         ("press-pickup", 900, with_session(lambda s: update_pickup(s, app.settings, utcnow()))),
-        ("daily-digest", 60, with_session(lambda s: run_digest_if_due(s, app.settings))),
+        ("daily-digest", 60, with_session(lambda s: run_digest_if_due(s, app.settings, notifiers=names))),
     ]
 
 

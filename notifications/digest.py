@@ -2,8 +2,10 @@
 
 ``collect`` reads the database, ``render_text`` writes Slack mrkdwn (escaped), ``chart_png`` draws
 mentions and sentiment per agency with matplotlib, and ``run_digest_if_due`` is what the scheduler
-calls: once a day, after ``schedule.digest_time`` in the office's time zone, recorded in the outbox
-(``kind="digest"``) so a restart does not send it twice.
+calls: once a day, after ``schedule.digest_time`` in the office's time zone, it writes one digest
+row per notifier to the outbox (``kind="digest"``, the period in its payload; the idempotency key
+makes it once a day whatever the number of schedulers). The outbox workers deliver it as a digest
+(:func:`deliver_digest`), paced, retried with back-off when it fails, and looked up before a resend.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from notifications.base import ConsoleNotifier, Notifier
+from notifications.base import AlertMessage, ConsoleNotifier, Delivery, Notifier, PermanentError
 from notifications.blocks import clip, escape, safe_url
 from pipeline.models import Alert, ItemRow, Response, utcnow
 from pipeline.settings import Settings
@@ -181,7 +184,8 @@ def chart_png(d: Digest, limit: int = 15) -> bytes:
 class DigestSink(Protocol):
     """A notifier that can post a plain message and upload a file (Slack)."""
 
-    def post(self, channel: str, text: str, blocks: list[dict[str, object]] | None = None) -> object: ...
+    def post(self, channel: str, text: str, blocks: list[dict[str, Any]] | None = None, *,
+             key: str | None = None) -> Delivery: ...
 
     def upload(self, channel: str, *, content: bytes, filename: str, title: str, comment: str) -> None: ...
 
@@ -193,18 +197,22 @@ class DigestMailer(Protocol):
     def send_digest(self, text: str, chart: bytes) -> None: ...
 
 
-def send_digest(notifier: Notifier, channel: str, d: Digest) -> None:
+def send_digest(notifier: Notifier, channel: str, d: Digest, key: str | None = None) -> Delivery:
+    """Send ``d`` whole: Slack posts the text (with ``key`` in its metadata) then uploads the chart."""
     text = render_text(d)
     if isinstance(notifier, DigestSink):
-        notifier.post(channel, text)
+        delivery = notifier.post(channel, text, key=key)
         notifier.upload(channel, content=chart_png(d), filename=f"digest-{d.until:%Y%m%d}.png",
                         title="各機關提及與負面則數", comment="每日摘要圖表")
-    elif isinstance(notifier, DigestMailer):
+        return delivery
+    if isinstance(notifier, DigestMailer):
         notifier.send_digest(text, chart_png(d))
     elif isinstance(notifier, ConsoleNotifier):
         notifier.stream.write(text + "\n")
+        notifier.stream.flush()
     else:
         raise TypeError(f"notifier {notifier.name!r} cannot send a digest")
+    return Delivery(channel=channel)
 
 
 def digest_channel(settings: Settings) -> str:
@@ -212,45 +220,47 @@ def digest_channel(settings: Settings) -> str:
 
 
 def run_digest_if_due(session: Session, settings: Settings, now: datetime | None = None,
-                      notifier: Notifier | None = None) -> bool:
-    """Send today's digest if it is past ``schedule.digest_time`` (office time) and not yet sent.
+                      notifiers: list[str] | None = None) -> int:
+    """Queue today's digest for each notifier if it is past ``schedule.digest_time`` (office time).
 
-    For the scheduler: safe to call every minute; returns True when it sent one. Without ``notifier``
-    it goes through every notifier the settings configure (each once a day). Failures are retried on
-    later calls (after 5, 10, ... minutes).
+    For the scheduler: safe to call every minute from any number of processes; returns how many
+    digests it queued (0 once today's are queued). Delivery and retries are the outbox's.
     """
     now = now or utcnow()
-    if notifier is None:
-        from notifications.factory import notifiers_from_settings
-
-        results = [run_digest_if_due(session, settings, now, n) for n in notifiers_from_settings(settings)]
-        return any(results)
+    if notifiers is None:
+        notifiers = settings.notifier_names()
     zone = ZoneInfo(settings.office.timezone)
     local = now.astimezone(zone)
     if local.time() < time.fromisoformat(settings.schedule.digest_time):
-        return False
-    key = f"digest:{notifier.name}:{local.date().isoformat()}"
-    alert = session.scalar(select(Alert).where(Alert.idempotency_key == key))
-    if alert is None:
-        alert = Alert(kind="digest", channel=digest_channel(settings), notifier=notifier.name,
-                      idempotency_key=key, status="pending", next_attempt_at=now)
-        session.add(alert)
-        session.commit()
-    if alert.status == "sent" or (alert.next_attempt_at and alert.next_attempt_at > now):
-        return False
-    alert.attempts += 1
-    try:
-        digest = collect(session, now - timedelta(days=1), now, settings.office.timezone)
-        send_digest(notifier, alert.channel, digest)
-    except Exception as exc:  # noqa: BLE001 - recorded and retried on a later call
-        alert.status, alert.last_error = "failed", f"{type(exc).__name__}: {exc}"
-        alert.next_attempt_at = now + timedelta(minutes=min(60, 5 * alert.attempts))
-        log.warning("digest %s failed: %s", key, alert.last_error)
-        session.commit()
-        return False
-    alert.status, alert.sent_at = "sent", utcnow()
+        return 0
+    made = 0
+    for name in notifiers:
+        key = f"digest:{name}:{local.date().isoformat()}"
+        if session.scalar(select(Alert.id).where(Alert.idempotency_key == key)) is not None:
+            continue
+        period = {"since": (now - timedelta(days=1)).isoformat(), "until": now.isoformat(),
+                  "zone": settings.office.timezone, "text": f"每日輿情摘要 {local.date().isoformat()}"}
+        try:
+            with session.begin_nested():
+                session.add(Alert(kind="digest", channel=digest_channel(settings), notifier=name,
+                                  idempotency_key=key, status="pending", next_attempt_at=now, payload=period))
+        except IntegrityError:
+            continue  # another scheduler queued it first
+        made += 1
     session.commit()
-    return True
+    return made
+
+
+def deliver_digest(session: Session, notifier: Notifier, alert: Alert, message: AlertMessage) -> Delivery:
+    """The outbox's send for a ``digest`` row: collect the period from its payload and send it."""
+    p = alert.payload or {}
+    try:
+        since, until = datetime.fromisoformat(p["since"]), datetime.fromisoformat(p["until"])
+    except (KeyError, TypeError, ValueError):
+        raise PermanentError(f"digest #{alert.id}: its period is missing from the payload") from None
+    d = collect(session, since, until, str(p.get("zone") or "Asia/Taipei"))
+    session.commit()  # end the read before the platform is called
+    return send_digest(notifier, alert.channel, d, key=message.idempotency_key)
 
 
 def by_agency(d: Digest) -> dict[str, dict[str, int]]:

@@ -93,6 +93,9 @@ class Source(Base):
     interval: Mapped[int] = mapped_column(Integer, default=900)
     items_count: Mapped[int] = mapped_column(Integer, default=0)
     state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Who holds the row now (pipeline/leases.py): a live lease is never taken over.
+    lease_owner: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[datetime | None]
 
 
 class Cluster(Base):
@@ -190,14 +193,15 @@ class Alert(Base):
     """A notification in the outbox: written first, delivered by a worker, never sent twice."""
 
     __tablename__ = "alerts"
-    __table_args__ = (UniqueConstraint("idempotency_key", name="uq_alerts_idempotency_key"),)
+    __table_args__ = (UniqueConstraint("idempotency_key", name="uq_alerts_idempotency_key"),
+                      Index("ix_alerts_due", "notifier", "status", "next_attempt_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"), index=True)
     cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20), default="item")  # item | spike | digest | system
     channel: Mapped[str] = mapped_column(String(200))
     notifier: Mapped[str] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|sent|failed|dead
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|sending|sent|failed|dead
     idempotency_key: Mapped[str] = mapped_column(String(200))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -207,6 +211,9 @@ class Alert(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # Who holds the row now (pipeline/leases.py): a live lease is never taken over.
+    lease_owner: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[datetime | None]
 
 
 class Response(Base):
@@ -285,6 +292,9 @@ class Post(Base):
     external_id: Mapped[str | None] = mapped_column(String(200))
     meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Who holds the row now (pipeline/leases.py): a live lease is never taken over.
+    lease_owner: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[datetime | None]
 
 
 class PublishAttempt(Base):
@@ -377,3 +387,39 @@ class DedupeLock(Base):
     pending: Mapped[int] = mapped_column(Integer, server_default="0")
     clock_day: Mapped[int] = mapped_column(Integer, server_default="0")
     pruned_day: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+# --- several processes, one truth (pipeline/leases.py) -----------------------------------------------
+
+
+class Job(Base):
+    """A periodic job (digest, spikes, publishing, pickup): its next run and who is running it now."""
+
+    __tablename__ = "jobs"
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    next_run_at: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[datetime | None]
+    last_started_at: Mapped[datetime | None]
+    last_finished_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    runs: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    failures: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+
+
+class Worker(Base):
+    """A running process (scheduler, outbox worker, Celery worker) and its heartbeat, for ``newsdesk status``."""
+
+    __tablename__ = "workers"
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)  # the lease owner id it uses
+    kind: Mapped[str] = mapped_column(String(40))  # scheduler | outbox | celery
+    name: Mapped[str] = mapped_column(String(200))
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    state: Mapped[str] = mapped_column(String(40), server_default="running", default="running")
+    done: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    errors: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None]

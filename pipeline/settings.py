@@ -202,6 +202,7 @@ class SlackSettings(_Model):
                                           description="messages per second per channel")
     digest_channel: str | None = Field(default=None,
                                        description="where the daily digest goes (default: channel)")
+    timeout: int = Field(default=10, ge=1, description="seconds to wait for one Slack API answer")
 
 
 class EmailSettings(_Model):
@@ -224,6 +225,15 @@ class NotificationSettings(_Model):
                                     description="priorities sent even in quiet hours")
     max_attempts: int = Field(default=12, ge=1, description="tries before an alert is dead-lettered")
     backoff_cap: int = Field(default=900, ge=1, description="longest wait between tries, seconds")
+    backoff_base: float = Field(default=10, gt=0, description="first wait after a failed try, seconds (doubles)")
+    lease_seconds: int = Field(default=120, ge=10,
+                               description="how long a worker holds an alert it is sending before "
+                                           "another may take it over (after looking it up)")
+    fallback: Literal["console", "email", "none"] = Field(
+        default="console", description="where alerts also go when Slack cannot deliver them")
+    fallback_after: int = Field(default=120, ge=0,
+                                description="seconds an alert waits for Slack before the fallback gets it")
+    fallback_timeout: int = Field(default=10, ge=1, description="longest wait for the fallback (SMTP), seconds")
 
 
 class ScheduleSettings(_Model):

@@ -79,12 +79,10 @@ def register(main: click.Group, **groups: click.Group) -> None:
             if not watch:
                 _deliver(app)
                 return
+            from newsdesk.delivery import start_workers
+
             stop = threading.Event()
-            workers = [threading.Thread(target=outbox.run_worker, args=(app.sessions, n, stop), daemon=True,
-                                        kwargs={"policy": outbox.RetryPolicy.from_settings(app.settings)})
-                       for n in notifiers_from_settings(app.settings)]
-            for w in workers:
-                w.start()
+            workers = start_workers(app, notifiers_from_settings(app.settings), stop)
             try:
                 while any(w.is_alive() for w in workers):
                     stop.wait(1.0)
@@ -116,7 +114,7 @@ def register(main: click.Group, **groups: click.Group) -> None:
         if send:
             try:
                 for notifier in notifiers_from_settings(app.settings):
-                    send_digest(notifier, digest_channel(app.settings), d)
+                    send_digest(notifier, digest_channel(app.settings), d, key=f"digest:manual:{now.isoformat()}")
             except NotifierError as exc:
                 raise click.ClickException(str(exc)) from None
 

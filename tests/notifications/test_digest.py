@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from notifications.digest import chart_png, collect, parse_since, render_text, run_digest_if_due
+from notifications.outbox import deliver_pending
 from notifications.slack import SlackNotifier
 from pipeline.models import Alert, Response
 from pipeline.settings import Settings
@@ -68,27 +69,45 @@ def test_parse_since_names_the_option() -> None:
         parse_since("yesterday")
 
 
-def test_daily_digest_once_after_its_time(session: Session, settings: Settings, notifier: SlackNotifier,
-                                          stub: SlackStub) -> None:
+def test_daily_digest_once_after_its_time_retried_through_the_outbox(
+        session: Session, settings: Settings, notifier: SlackNotifier, stub: SlackStub) -> None:
     _fill(session)
-    assert not run_digest_if_due(session, settings, NOW - timedelta(hours=1), notifier)  # 07:30 Taipei
-    assert stub.messages() == []
-    stub.fail_next("500", "500", "500")
-    assert not run_digest_if_due(session, settings, NOW, notifier)  # Slack down: retried later
-    assert run_digest_if_due(session, settings, NOW + timedelta(minutes=10), notifier)
-    assert not run_digest_if_due(session, settings, NOW + timedelta(hours=3), notifier)
+    assert run_digest_if_due(session, settings, NOW - timedelta(hours=1), ["slack"]) == 0  # 07:30 Taipei
+    assert run_digest_if_due(session, settings, NOW, ["slack"]) == 1
+    assert run_digest_if_due(session, settings, NOW + timedelta(minutes=5), ["slack"]) == 0  # queued once
+    stub.fail_next("500")  # Slack down: the digest is a failed digest, not an "alert"
+    assert deliver_pending(session, notifier, now=NOW) == (0, 1)
+    digest = session.scalars(select(Alert).where(Alert.kind == "digest")).one()
+    assert digest.status == "failed" and stub.messages() == []
+    assert deliver_pending(session, notifier, now=NOW + timedelta(hours=1)) == (1, 0)
     [msg] = stub.messages("press-alerts")
-    assert "每日輿情摘要" in msg.text
+    assert "每日輿情摘要" in msg.text and "ALERT" not in msg.text and "item removed" not in msg.text
+    assert msg.metadata and msg.metadata["event_payload"]["key"] == "digest:slack:2024-09-02"
     [upload] = stub.uploads.values()
     assert upload.content is not None and upload.content.startswith(b"\x89PNG")
     assert upload.channel == stub.channel_named("press-alerts").id
-    digest = session.scalars(select(Alert).where(Alert.kind == "digest")).one()
+    session.refresh(digest)
     assert digest.status == "sent" and digest.idempotency_key == "digest:slack:2024-09-02"
+    assert deliver_pending(session, notifier, now=NOW + timedelta(hours=3)) == (0, 0)
 
 
-def test_scheduler_call_without_a_notifier_uses_the_settings(session: Session, settings: Settings,
-                                                             slack_env: SlackStub) -> None:
+def test_digest_posted_then_answer_lost_is_not_posted_again(session: Session, settings: Settings,
+                                                            notifier: SlackNotifier, stub: SlackStub) -> None:
     _fill(session)
-    assert run_digest_if_due(session, settings, NOW)
-    assert not run_digest_if_due(session, settings, NOW + timedelta(minutes=1))
-    assert len(slack_env.messages("press-alerts")) == 1 and len(slack_env.uploads) == 1
+    run_digest_if_due(session, settings, NOW, ["slack"])
+    stub.fail_next("500_after")  # Slack posted the digest, then answered 500
+    assert deliver_pending(session, notifier, now=NOW) == (0, 1)
+    assert deliver_pending(session, notifier, now=NOW + timedelta(hours=1)) == (1, 0)
+    assert len(stub.messages("press-alerts")) == 1
+
+
+def test_console_digest_goes_through_the_outbox(session: Session, settings: Settings) -> None:
+    import io
+
+    from notifications.base import ConsoleNotifier
+
+    _fill(session)
+    assert run_digest_if_due(session, settings, NOW) == 1  # the settings' notifiers: the console
+    out = io.StringIO()
+    assert deliver_pending(session, ConsoleNotifier(out), now=NOW) == (1, 0)
+    assert out.getvalue().startswith("*每日輿情摘要*") and "[ALERT]" not in out.getvalue()
