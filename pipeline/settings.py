@@ -51,6 +51,7 @@ ENVIRONMENT: dict[str, str] = {
     "BLUESKY_APP_PASSWORD": "secret: Bluesky app password for press.platforms.bluesky.account",
     "MASTODON_ACCESS_TOKEN": "secret: Mastodon access token (write:statuses)",
     "NEWSDESK_SECRET_KEY": "secret: signs the dashboard's session cookies (default: web.secret_file)",
+    "CELERY_BROKER_URL": "secret: the Celery broker for `run --engine celery` and `worker` (redis://host:6379/0)",
 }
 #: The platforms newsdesk publishes to (one module each in ``press/publishers``).
 PLATFORMS = ("facebook", "instagram", "threads", "youtube", "x", "line", "bluesky", "mastodon")
@@ -241,6 +242,17 @@ class ScheduleSettings(_Model):
     jitter: int = Field(default=30, ge=0)
 
 
+class EngineSettings(_Model):
+    name: Literal["inline", "celery"] = Field(
+        default="inline", description="inline: one process does everything; celery: `run` enqueues, workers do")
+    deliver_every: float = Field(default=2.0, gt=0, description="seconds between delivery tasks (celery)")
+    visibility_timeout: int = Field(
+        default=1800, ge=5, description="seconds before a task taken by a worker that died is given to another "
+                                        "(Redis broker); longer than the longest task")
+    rate_limit_prefix: str = Field(default="newsdesk:rate:", description="Redis key prefix of the shared "
+                                                                         "Slack rate limit")
+
+
 class CrawlSettings(_Model):
     user_agent: str = "newsdesk/0.1 (+https://github.com/newsdesk; press-office media monitoring)"
     concurrency_per_domain: int = Field(default=2, ge=1)
@@ -413,6 +425,7 @@ class Settings(_Model):
     spikes: SpikeSettings = SpikeSettings()
     press: PressSettings = PressSettings()
     web: WebSettings = WebSettings()
+    engine: EngineSettings = EngineSettings()
     config_path: str | None = Field(default=None, description="where these settings came from")
 
     @model_validator(mode="before")
