@@ -184,7 +184,6 @@ def run(app: App, engine: str | None) -> None:
     for name, interval, job in scheduled_jobs(app, notifiers):
         scheduler.add_job(name, interval, job)
     from newsdesk.delivery import start_workers
-
     from newsdesk.scaleout import start_heartbeat
 
     workers = start_workers(app, notifiers, stop)
