@@ -44,7 +44,11 @@ def make_app(settings: Settings) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": settings.engine.visibility_timeout},
+        # A dead worker's unacknowledged task is put back once it is older than the visibility timeout;
+        # the sweep for such tasks runs every few seconds (kombu's default is about 100 s).
+        broker_transport_options={"visibility_timeout": settings.engine.visibility_timeout,
+                                  "unacked_restore_interval": max(1, min(10, settings.engine.visibility_timeout // 5)),
+                                  "unacked_restore_throttle": 1},
         task_routes={task: {"queue": queue} for queue, tasks in QUEUES.items() for task in tasks},
         worker_hijack_root_logger=False,
         worker_send_task_events=False,

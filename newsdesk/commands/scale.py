@@ -48,6 +48,10 @@ def worker(app: App, queues: str, concurrency: int) -> None:
     if "deliver" in wanted:
         for problem in check_scopes(notifiers_from_settings(app.settings), app):
             click.echo(f"newsdesk: {problem}", err=True)
+    if "score" in wanted:  # load the model before taking tasks, so no task waits for it
+        from pipeline.sentiment import get_scorer
+
+        get_scorer(app.settings.sentiment)
     beat = Heartbeat(app.sessions, "celery", ",".join(wanted))
     _watch(celery, beat)
     pool = "solo" if concurrency == 1 else "threads"

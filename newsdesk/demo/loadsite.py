@@ -65,6 +65,7 @@ class LoadSite:
         self.t0 = time.monotonic()
         self.server: ThreadingHTTPServer | None = None
         self.requests = 0
+        self.hits: list[tuple[float, str]] = []  # (time.monotonic(), path) of every feed request
 
     @property
     def base(self) -> str:
@@ -110,6 +111,7 @@ class LoadSite:
                 if self.path == "/robots.txt":
                     body, ctype = b"User-agent: *\nAllow: /\n", "text/plain"
                 elif self.path.startswith("/feeds/") and self.path.endswith(".xml"):
+                    site.hits.append((time.monotonic(), self.path))
                     body, ctype = site.feed(int(self.path[7:-4]) % site.feeds), "application/rss+xml"
                 elif self.path.startswith("/a/") and self.path[3:-5].isdigit() \
                         and int(self.path[3:-5]) < site.visible():

@@ -111,6 +111,7 @@ class SlackStub:
         self.token = token
         self.scopes = set(scopes)
         self.stall = stall
+        self.delay = 0.0  # seconds Slack works on each chat.postMessage before it posts
         self.page_size = page_size
         self.revoked = False
         self.lock = threading.Lock()
@@ -197,6 +198,8 @@ class SlackStub:
             raise SlackError("unknown_method", 404)
         self._check_scope(method, params)
         after = self._fault(method)
+        if method == "chat.postMessage" and self.delay:
+            time.sleep(self.delay)
         with self.lock:
             body = handler(params)
         if after == "timeout_after":

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from notifications import outbox
 from notifications.base import AlertMessage, Delivery, NotifierUnavailable, RecordingNotifier
@@ -235,3 +235,45 @@ def test_rate_per_channel_is_kept_without_holding_other_channels(session: Sessio
         assert stub.max_per_window(name, 0.25) == 1 and len(stub.messages(name)) == 4
     firsts = sorted(m.received for m in stub.messages())[:2]
     assert firsts[1] - firsts[0] < 0.2  # the second channel did not wait for the first one's pace
+
+
+def test_two_workers_with_a_faulty_slack_send_every_alert_exactly_once(
+        sessions: sessionmaker[Session], settings: Settings, slack_env: SlackStub) -> None:
+    """429s, 500s after posting, time-outs after posting and dropped connections, two workers at once."""
+    import threading
+
+    stub = slack_env
+    stub.stall = 0.6
+    stub.random_faults(p429=0.1, p500=0.05, ptimeout_after=0.05, p500_after=0.1, pdrop=0.05, pdrop_after=0.1)
+    with sessions() as s:
+        cid = cluster(s)
+        for i in range(24):
+            enqueue(s, stored_item(s, cluster_id=cid if i % 4 == 0 else None, outlet=f"o{i}"), CH, "slack")
+        s.commit()
+    policy = RetryPolicy(max_attempts=50, base=0.05, cap=0.3, lease=30)
+    notifiers = []
+    for _ in range(2):
+        n = SlackNotifier.from_settings(settings, timeout=0.4)
+        n.limiter.interval = 0.0
+        notifiers.append(n)
+    deadline = time.monotonic() + 60
+
+    def work(n: SlackNotifier) -> None:
+        while time.monotonic() < deadline:
+            with sessions() as s:
+                deliver_pending(s, n, policy=policy)
+                if not outbox.count_due(s, "slack", utcnow() + timedelta(seconds=1)):
+                    return
+            time.sleep(0.05)
+
+    workers = [threading.Thread(target=work, args=(n,)) for n in notifiers]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(90)
+    with sessions() as s:
+        rows = s.scalars(select(Alert)).all()
+        assert {r.status for r in rows} == {"sent"}, [(r.id, r.status, r.last_error) for r in rows]
+    keys = [m.metadata["event_payload"]["key"] for m in stub.messages() if m.metadata]
+    assert sorted(keys) == sorted(r.idempotency_key for r in rows)  # each alert once, none twice
+    assert sum(stub.injected.values()) >= 5  # the faults did happen
