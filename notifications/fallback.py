@@ -1,8 +1,9 @@
 """The fallback notifier: when Slack cannot deliver, the officers still hear of the alert.
 
-An alert for Slack that has failed (or waited on an unavailable Slack: revoked token, missing scope)
-for ``notifications.fallback_after`` seconds gets one copy for the fallback notifier (console or
-e-mail, ``notifications.fallback``), keyed ``fallback:<notifier>:<alert id>`` so it is made once
+An alert for Slack that is still not delivered ``notifications.fallback_after`` seconds after it was
+due (Slack down, a revoked token or missing scope, a long rate-limit backlog) or after it was made
+and has failed since, gets one copy for the fallback notifier (console or e-mail,
+``notifications.fallback``); an alert held through quiet hours is not due, so it is not copied, keyed ``fallback:<notifier>:<alert id>`` so it is made once
 whatever the number of workers. The Slack alert itself stays in the outbox and goes out when Slack
 is back: the fallback is an extra, never a replacement. The fallback has its own worker, so a
 stalled Slack never delays it, and e-mail uses ``fallback_timeout`` as its SMTP time-out.
@@ -41,10 +42,12 @@ def escalate(session: Session, fallback: str, after: float, now: datetime | None
              primaries: tuple[str, ...] = PRIMARY, limit: int = 200) -> int:
     """Copy undelivered primary alerts older than ``after`` seconds to ``fallback``; returns how many."""
     now = now or utcnow()
+    since = now - timedelta(seconds=after)
     stuck = select(Alert).where(
         Alert.notifier.in_(primaries), Alert.kind.in_(("item", "copy", "spike", "system")),
-        Alert.created_at <= now - timedelta(seconds=after), Alert.last_error.is_not(None),
-        or_(Alert.status.in_(("failed", "dead")), and_(Alert.status == "pending", Alert.attempts == 0)),
+        or_(and_(Alert.status == "pending", Alert.next_attempt_at <= since),  # due long ago, never sent
+            and_(Alert.status.in_(("pending", "failed", "dead")), Alert.last_error.is_not(None),
+                 Alert.created_at <= since)),
     ).order_by(Alert.id).limit(limit)
     made = 0
     for alert in session.scalars(stuck).all():
