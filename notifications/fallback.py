@@ -1,12 +1,14 @@
 """The fallback notifier: when Slack cannot deliver, the officers still hear of the alert.
 
 An alert for Slack that is still not delivered ``notifications.fallback_after`` seconds after it was
-due (Slack down, a revoked token or missing scope, a long rate-limit backlog) or after it was made
+due (Slack down, a revoked token or missing scope, a long rate-limit backlog), or after it was made
 and has failed since, gets one copy for the fallback notifier (console or e-mail,
-``notifications.fallback``); an alert held through quiet hours is not due, so it is not copied, keyed ``fallback:<notifier>:<alert id>`` so it is made once
-whatever the number of workers. The Slack alert itself stays in the outbox and goes out when Slack
-is back: the fallback is an extra, never a replacement. The fallback has its own worker, so a
-stalled Slack never delays it, and e-mail uses ``fallback_timeout`` as its SMTP time-out.
+``notifications.fallback``), keyed ``fallback:<notifier>:<alert id>`` so it is made once whatever
+the number of workers. An alert held through quiet hours is not due, so it is not copied.
+
+The Slack alert itself stays in the outbox and goes out when Slack is back: the fallback is an
+extra, never a replacement. The fallback has its own worker, so a stalled Slack never delays it,
+and e-mail uses ``fallback_timeout`` as its SMTP time-out.
 """
 
 from __future__ import annotations
