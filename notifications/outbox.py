@@ -48,6 +48,7 @@ from notifications.ratelimit import ChannelRateLimiter
 from pipeline import leases
 from pipeline.items import Item
 from pipeline.models import Alert, Cluster, ItemRow, utcnow
+from pipeline.redact import redact
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -273,7 +274,7 @@ def _finish_failure(session: Session, alert: Alert, owner: str, exc: Exception, 
     # An unclassified error (a bug, a foreign notifier) may have struck after sending: look first.
     maybe = bool(getattr(exc, "maybe_sent", False)) or not isinstance(exc, NotifierError)
     payload = alert.payload or {}
-    error = f"{type(exc).__name__}: {exc}"
+    error = redact(f"{type(exc).__name__}: {exc}")  # stored: no secret in it
     attempts = alert.attempts if counted else max(0, alert.attempts - 1)
     values = dict(status=status, last_error=error, attempts=attempts,
                   next_attempt_at=now + timedelta(seconds=policy.delay(alert.attempts, retry_after)),
