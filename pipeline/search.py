@@ -217,8 +217,13 @@ def _candidates(session: Session, compiled: str, chunk: int) -> Iterator[list[in
         below = ids[-1]
 
 
-def _filtered(session: Session, ids: list[int], f: Filters) -> list[ItemRow]:
-    stmt = select(ItemRow).where(ItemRow.id.in_(ids))
+def _active(f: Filters) -> bool:
+    return any(v not in (None, "") for v in (f.agency, f.outlet, f.government, f.flagged, f.since, f.until))
+
+
+def _keep(session: Session, ids: list[int], f: Filters) -> list[int]:
+    """The ids among ``ids`` whose items pass the filters (ids only: the page's rows are loaded once)."""
+    stmt = select(ItemRow.id).where(ItemRow.id.in_(ids))
     when = func.coalesce(ItemRow.published_at, ItemRow.collected_at)
     for column, value in ((ItemRow.agency, f.agency), (ItemRow.outlet, f.outlet),
                           (ItemRow.government, f.government), (ItemRow.flagged, f.flagged)):
@@ -228,20 +233,23 @@ def _filtered(session: Session, ids: list[int], f: Filters) -> list[ItemRow]:
         stmt = stmt.where(when >= f.since)
     if f.until is not None:
         stmt = stmt.where(when < f.until)
-    return sorted(session.scalars(stmt), key=lambda r: -r.id)
+    return sorted(session.scalars(stmt), reverse=True)
 
 
 def search(session: Session, query_text: str, filters: Filters = Filters(), *, limit: int = 50,
-           offset: int = 0, chunk: int = 500) -> tuple[list[ItemRow], bool]:
+           offset: int = 0, chunk: int = 2000) -> tuple[list[ItemRow], bool]:
     """One page of matching items, newest first, and whether there are more."""
     compiled = compile_query(parse(query_text), _dialect(session))
     wanted = offset + limit + 1
-    found: list[ItemRow] = []
-    for ids in _candidates(session, compiled, chunk):
-        found += _filtered(session, ids, filters)
+    found: list[int] = []
+    size = chunk if _active(filters) else wanted  # without filters the index alone answers the page
+    for ids in _candidates(session, compiled, size):
+        found += _keep(session, ids, filters) if _active(filters) else ids
         if len(found) >= wanted:
             break
-    return found[offset:offset + limit], len(found) > offset + limit
+    page = found[offset:offset + limit]
+    rows = {r.id: r for r in session.scalars(select(ItemRow).where(ItemRow.id.in_(page)))} if page else {}
+    return [rows[i] for i in page if i in rows], len(found) > offset + limit
 
 
 def terms_of(query_text: str) -> list[str]:
