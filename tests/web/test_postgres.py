@@ -40,4 +40,7 @@ def test_inbox_search_and_approval(db_url: str, tmp_path: Path) -> None:  # noqa
         token = login(client, "boss")
         assert client.post("/press/1/approve", data={"csrf_token": token}).status_code == 200
         assert "已核准" in client.get("/press/1").text
+        for page in ("/stories/1", "/calendar", "/reports?period=113H1", "/coverage", "/sources",
+                     "/search.csv?q=捷運"):
+            assert client.get(page).status_code == 200, page
     sessions.kw["bind"].dispose()
