@@ -141,6 +141,7 @@ def main() -> None:
             assert token
             client.post("/login", data={"name": "bench", "password": PASSWORD, "csrf_token": token.group(1)})
             inbox = ["/", "/?agency=捷運公司", "/?priority=critical", "/?status=", "/?outlet=cna&min_score=0.5",
+                     "/?government=TPE",
                      "/?page=20", "/?since=2024-03-01&until=2024-03-31"]
             queries = ["/search?q=捷運", "/search?q=都更", "/search?q=MRT", "/search?q=營養午餐",
                        "/search?q=捷運 故障", "/search?q=都更 OR 社宅", "/search?q=捷運&agency=捷運局",

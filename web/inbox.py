@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.models import Cluster, ItemRow, Response, SentimentScore, utcnow
 from pipeline.responses import OPEN, is_overdue
+from pipeline.settings import Settings
 
 PRIORITY_ORDER = case((Response.priority == "critical", 0), (Response.priority == "high", 1),
                       (Response.priority == "normal", 2), (Response.priority == "low", 3), else_=4)
@@ -53,37 +54,50 @@ class Card:
         return self.cluster.title if self.cluster else f"回應 #{self.response.id}"
 
 
-def _query(f: InboxFilters) -> Any:
-    when = func.coalesce(ItemRow.published_at, ItemRow.collected_at)
-    stmt = (select(Response, ItemRow, Cluster).outerjoin(ItemRow, Response.item_id == ItemRow.id)
-            .outerjoin(Cluster, Response.cluster_id == Cluster.id))
+def _ids_query(f: InboxFilters) -> Any:
+    """The matching responses' ids: only small columns are sorted, and items are joined only when a
+    filter reads them (at a million items, sorting whole rows with their text took 300 ms)."""
+    stmt = select(Response.id)
     if f.status == "active":
         stmt = stmt.where(Response.status.in_(OPEN))
     elif f.status:
         stmt = stmt.where(Response.status == f.status)
-    for column, value in ((Response.agency, f.agency), (Response.priority, f.priority),
-                          (ItemRow.outlet, f.outlet), (ItemRow.government, f.government)):
+    for column, value in ((Response.agency, f.agency), (Response.priority, f.priority)):
         if value:
             stmt = stmt.where(column == value)
-    if f.since is not None:
-        stmt = stmt.where(when >= f.since)
-    if f.until is not None:
-        stmt = stmt.where(when < f.until)
-    if f.min_score is not None:
-        stmt = stmt.where(ItemRow.response_score >= f.min_score)
+    if f.outlet or f.government or f.since or f.until or f.min_score is not None:
+        # flagged items only: they are what responses are opened for, and a partial index holds them
+        # with these columns (migration pipeline_006), so no item row is read
+        when = func.coalesce(ItemRow.published_at, ItemRow.collected_at)
+        items = select(ItemRow.id).where(ItemRow.flagged == True)  # noqa: E712 - matches the index's WHERE
+        for column, value in ((ItemRow.outlet, f.outlet), (ItemRow.government, f.government)):
+            if value:  # coalesce: not the whole-table index on government, the partial one
+                items = items.where(func.coalesce(column, "") == value)
+        if f.since is not None:
+            items = items.where(when >= f.since)
+        if f.until is not None:
+            items = items.where(when < f.until)
+        if f.min_score is not None:
+            items = items.where(ItemRow.response_score >= f.min_score)
+        stmt = stmt.where(Response.item_id.in_(items))
     return stmt
 
 
 def cards(session: Session, f: InboxFilters, *, limit: int, offset: int = 0,
           after: int | None = None) -> list[Card]:
     """Highest priority first, newest first; with ``after``, only responses opened since that id."""
-    stmt = _query(f)
+    stmt = _ids_query(f)
     if after is not None:
         stmt = stmt.where(Response.id > after).order_by(Response.id.desc())
     else:
         stmt = stmt.order_by(PRIORITY_ORDER, Response.created_at.desc(), Response.id.desc())
-    rows = session.execute(stmt.limit(limit).offset(offset)).all()
-    return [card(session, r, i, c) for r, i, c in rows]
+    ids = list(session.scalars(stmt.limit(limit).offset(offset)))
+    if not ids:
+        return []
+    rows = session.execute(select(Response, ItemRow, Cluster).outerjoin(ItemRow, Response.item_id == ItemRow.id)
+                           .outerjoin(Cluster, Response.cluster_id == Cluster.id).where(Response.id.in_(ids))).all()
+    by_id = {r.id: (r, i, c) for r, i, c in rows}
+    return [card(session, *by_id[i]) for i in ids if i in by_id]
 
 
 def card(session: Session, response: Response, item: ItemRow | None, cluster: Cluster | None,
@@ -122,7 +136,8 @@ def newest_id(session: Session) -> int:
     return int(session.scalar(select(func.max(Response.id))) or 0)
 
 
-def outlets_seen(session: Session) -> list[str]:
-    """Outlet codes for the filter (those of responded-to items; small)."""
-    stmt = select(ItemRow.outlet).join(Response, Response.item_id == ItemRow.id).distinct()
-    return sorted(o for o in session.scalars(stmt) if o)
+def outlet_choices(settings: Settings) -> list[str]:
+    """Outlet codes for the filter: the registry's and the configured sources' (no scan of the items)."""
+    from crawlers.outlets import REGISTRY
+
+    return sorted(set(REGISTRY) | {src.outlet for src in settings.sources if src.outlet})

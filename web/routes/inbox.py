@@ -14,7 +14,7 @@ from pipeline.models import User
 from pipeline.settings import Settings
 from web import forms
 from web.deps import DB, csrf_check, officer, settings_of
-from web.inbox import InboxFilters, card_for, cards, newest_id, outlets_seen
+from web.inbox import InboxFilters, card_for, cards, newest_id, outlet_choices
 from web.render import render
 
 router = APIRouter(dependencies=[Depends(csrf_check)])
@@ -44,7 +44,7 @@ def inbox(request: Request, page: int = 1, user: User = Depends(officer), sessio
     size = settings.web.page_size
     found = cards(session, f, limit=size + 1, offset=(max(page, 1) - 1) * size)
     return render(request, "inbox.html", cards=found[:size], more=len(found) > size, page=max(page, 1),
-                  f=f, agencies=settings.agency_names(), outlets=outlets_seen(session),
+                  f=f, agencies=settings.agency_names(), outlets=outlet_choices(settings),
                   after=newest_id(session), poll_query=_query_string(request),
                   next_query=_query_string(request, page=max(page, 1) + 1))
 
