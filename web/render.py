@@ -53,6 +53,29 @@ def marked(snippet: str) -> Markup:
     return out + escape(rest)
 
 
+def highlighted(text: str, terms: list[str]) -> Markup:
+    """``text`` escaped, with every occurrence of the (folded) terms marked; 臺 finds 台 and so on."""
+    from pipeline.textnorm import fold_table, fold_term, nfkc
+
+    shown = text  # shown as written; the key folds each character alone, so positions line up
+    key = "".join(c if len(k := nfkc(c)) != 1 else k for c in shown).translate(fold_table())
+    marks = [False] * len(shown)
+    for term in {fold_term(t) for t in terms if t.strip()}:
+        start = key.find(term)
+        while term and start >= 0:
+            marks[start:start + len(term)] = [True] * len(term)
+            start = key.find(term, start + len(term))
+    out, i = Markup(""), 0
+    while i < len(shown):
+        j = i
+        while j < len(shown) and marks[j] == marks[i]:
+            j += 1
+        part = escape(shown[i:j])
+        out += Markup("<mark>") + part + Markup("</mark>") if marks[i] else part
+        i = j
+    return out
+
+
 def web_url(url: str | None) -> str:
     """An http(s) link from the data, or "" (a ``javascript:`` or odd URL never becomes a link)."""
     from urllib.parse import urlsplit
@@ -74,7 +97,7 @@ def environment(tz: str) -> jinja2.Environment:
                              trim_blocks=True, lstrip_blocks=True)
     env.filters.update(
         roc_date=lambda v: _roc_date(v, tz), roc_datetime=lambda v: _roc_datetime(v, tz),
-        outlet=outlet_name, marked=marked, platform=lambda p: PLATFORM_NAMES.get(p, p),
+        outlet=outlet_name, marked=marked, highlighted=highlighted, platform=lambda p: PLATFORM_NAMES.get(p, p),
         status=lambda s: STATUS_NAMES.get(s, s), priority=lambda p: PRIORITY_NAMES.get(p or "", p or "—"),
         release_status=lambda s: RELEASE_STATUS.get(s, s), post_status=lambda s: POST_STATUS.get(s, s),
         kind=lambda k: KIND_NAMES.get(k, k),

@@ -129,7 +129,9 @@ def test_hostile_text_is_escaped_everywhere(web_app: App) -> None:
         s.commit()
         item_id = item.id
     token = login(client, "officer")
-    pages = [client.get("/"), client.get(f"/stories/{item_id}"), client.get("/search", params={"q": "號誌"})]
+    story = client.get(f"/stories/{item_id}")
+    assert "臺北<mark>捷運</mark>板南線今晨號誌<mark>故障</mark>" in story.text  # the text, terms marked
+    pages = [client.get("/"), story, client.get("/search", params={"q": "號誌"})]
     for page in pages:
         assert page.status_code == 200
         assert "<script>alert" not in page.text and "<img src=x" not in page.text

@@ -54,8 +54,9 @@ def story(request: Request, item_id: int, user: User = Depends(officer),
 
     response = session.scalar(select(Response).where(or_(*conds)).order_by(Response.id).limit(1))
     release = session.get(Release, response.release_id) if response and response.release_id else None
+    matches = list(session.scalars(select(MatchRow).where(MatchRow.item_id == item.id)))
     return render(request, "story.html", item=item, copies=copies, response=response, release=release,
-                  matches=list(session.scalars(select(MatchRow).where(MatchRow.item_id == item.id))),
+                  matches=matches, terms=[t for m in matches for t in (m.terms or [])],
                   scores=list(session.scalars(select(SentimentScore).where(SentimentScore.item_id == item.id)
                                               .order_by(SentimentScore.id))),
                   corrections=list(session.scalars(select(Correction).where(Correction.item_id == item.id))),
