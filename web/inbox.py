@@ -67,7 +67,7 @@ def _ids_query(f: InboxFilters) -> Any:
             stmt = stmt.where(column == value)
     if f.outlet or f.government or f.since or f.until or f.min_score is not None:
         # flagged items only: they are what responses are opened for, and a partial index holds them
-        # with these columns (migration pipeline_006), so no item row is read
+        # with these columns (migration pipeline_007), so no item row is read
         when = func.coalesce(ItemRow.published_at, ItemRow.collected_at)
         items = select(ItemRow.id).where(ItemRow.flagged == True)  # noqa: E712 - matches the index's WHERE
         for column, value in ((ItemRow.outlet, f.outlet), (ItemRow.government, f.government)):

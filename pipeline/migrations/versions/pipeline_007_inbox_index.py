@@ -1,14 +1,14 @@
 """items: a small partial index over the flagged items, for the dashboard's inbox filters
 
-Revision ID: pipeline_006
-Revises: pipeline_005
+Revision ID: pipeline_007
+Revises: pipeline_006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "pipeline_006"
-down_revision = "pipeline_005"
+revision = "pipeline_007"
+down_revision = "pipeline_006"
 branch_labels = None
 depends_on = None
 
