@@ -211,6 +211,7 @@ def _on_signals(stop: threading.Event) -> None:
 def scheduled_jobs(app: App, notifiers: list[Any]) -> list[tuple[str, int, Callable[[], object]]]:
     """Jobs besides crawling that share the one scheduler process (never one per web worker); alerts are
     delivered by one outbox worker thread per notifier beside it."""
+    from newsdesk.output import outlet_name
     from notifications.digest import run_digest_if_due
     from pipeline.models import utcnow
     from pipeline.spikes import detect, write_alerts
@@ -228,7 +229,8 @@ def scheduled_jobs(app: App, notifiers: list[Any]) -> list[tuple[str, int, Calla
         ("spikes", 300, with_session(lambda s: write_alerts(s, app.settings, detect(s, app.settings), names))),
         ("publish-due", 60, with_session(lambda s: run_due(s, app.settings, utcnow()))),
         ("press-pickup", 900, with_session(lambda s: update_pickup(s, app.settings, utcnow()))),
-        ("daily-digest", 60, with_session(lambda s: run_digest_if_due(s, app.settings, notifiers=names))),
+        ("daily-digest", 60, with_session(lambda s: run_digest_if_due(s, app.settings, notifiers=names,
+                                                                      outlet_name=outlet_name))),
     ]
 
 
