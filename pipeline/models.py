@@ -285,6 +285,8 @@ class Post(Base):
     platform: Mapped[str] = mapped_column(String(40), index=True)
     text: Mapped[str] = mapped_column(Text, default="")
     media: Mapped[list[Any]] = mapped_column(default=list)
+    # video | image | text: what the office's report counts (影音貼文 are the video ones)
+    media_type: Mapped[str] = mapped_column(String(10), default="text", server_default="text")
     status: Mapped[str] = mapped_column(String(20), default="draft")
     scheduled_at: Mapped[datetime | None]
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Taipei")
@@ -295,6 +297,72 @@ class Post(Base):
     # Who holds the row now (pipeline/leases.py): a live lease is never taken over.
     lease_owner: Mapped[str | None] = mapped_column(String(120))
     lease_until: Mapped[datetime | None]
+
+
+class PressConference(Base):
+    """A press conference: planned (from an advisory, the Mayor's schedule or by hand), then held or
+    cancelled. ``mayor``: the Mayor hosts it, a city-level (府級) conference the office's report counts."""
+
+    __tablename__ = "press_conferences"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency: Mapped[str] = mapped_column(String(100), index=True)
+    topic: Mapped[str] = mapped_column(Text)
+    place: Mapped[str] = mapped_column(Text, default="")
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Taipei")
+    status: Mapped[str] = mapped_column(String(20), default="planned")  # planned | held | cancelled
+    mayor: Mapped[bool] = mapped_column(Boolean, default=False)
+    host: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(20), default="manual")  # advisory | schedule | manual
+    release_id: Mapped[int | None] = mapped_column(ForeignKey("releases.id"), index=True)
+    # one conference per release entry, so planning from the same release twice adds nothing
+    source_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]  # when it was marked held or cancelled
+
+
+class MediaContact(Base):
+    """A journalist the office notifies: outlet, reporter, beat, the channels they take, opt-out."""
+
+    __tablename__ = "media_contacts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outlet: Mapped[str] = mapped_column(String(100), index=True)
+    reporter: Mapped[str] = mapped_column(String(200))
+    beat: Mapped[str] = mapped_column(String(100), default="")
+    line_id: Mapped[str | None] = mapped_column(String(100))  # LINE user id of the office's account's friend
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    opted_out_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MediaDelivery(Base):
+    """One notice to one journalist on one channel: written first, delivered under a lease, once."""
+
+    __tablename__ = "media_deliveries"
+    __table_args__ = (UniqueConstraint("idempotency_key", name="uq_media_deliveries_key"),
+                      Index("ix_media_deliveries_due", "status", "next_attempt_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("media_contacts.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(10))  # line | email | sms
+    address: Mapped[str] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|sending|sent|failed|dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None]
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    lease_owner: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
 
 
 class PublishAttempt(Base):

@@ -112,6 +112,14 @@ def media_items(paths: Sequence[str], base_url: str) -> list[dict[str, Any]]:
     return items
 
 
+def media_type(media: Sequence[Mapping[str, Any]]) -> str:
+    """``video``, ``image`` or ``text``: what a post carries, as the office's report counts posts."""
+    kinds = [str(m.get("type") or "") for m in media]
+    if any(k.startswith("video/") for k in kinds):
+        return "video"
+    return "image" if any(k.startswith("image/") for k in kinds) else "text"
+
+
 def _media_for(platform: str, media: list[dict[str, Any]]) -> list[dict[str, Any]]:
     kinds = MEDIA_KINDS.get(platform)
     if not kinds:
@@ -179,6 +187,7 @@ def schedule_release(
                 platform=name,
                 text=outgoing.text,
                 media=outgoing.media,
+                media_type=media_type(outgoing.media),
                 status="scheduled",
                 scheduled_at=next_slot(at, slots, tz),
                 timezone=tz,
