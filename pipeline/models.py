@@ -353,6 +353,8 @@ class MediaDelivery(Base):
     contact_id: Mapped[int] = mapped_column(ForeignKey("media_contacts.id"), index=True)
     channel: Mapped[str] = mapped_column(String(10))  # line | email | sms
     address: Mapped[str] = mapped_column(String(320))
+    # the notice as rendered when it was queued (subject, text, html, short), so a later retry sends the same
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|sending|sent|failed|dead
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -82,6 +82,7 @@ def upgrade() -> None:
         sa.Column("contact_id", sa.Integer(), sa.ForeignKey("media_contacts.id"), nullable=False, index=True),
         sa.Column("channel", sa.String(length=10), nullable=False),
         sa.Column("address", sa.String(length=320), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
