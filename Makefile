@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)            ## create .venv and install newsdesk with its test extras
 
-run: install                 ## monitor the default outlets into newsdesk.db (Ctrl-C stops)
-	$(BIN)/newsdesk run
+run: install                 ## monitor the default outlets into newsdesk.db and serve the dashboard (Ctrl-C stops)
+	BIN=$(BIN) bash scripts/run.sh
 
 demo: install                ## the whole loop offline against a sample site on 127.0.0.1
 	$(BIN)/newsdesk demo
@@ -25,7 +25,7 @@ test: install                ## lint, type-check and run the whole suite (starts
 	bash scripts/test.sh
 
 lint: install
-	$(BIN)/ruff check newsdesk crawlers pipeline notifications press tests benchmarks
+	$(BIN)/ruff check newsdesk crawlers pipeline notifications press web tests benchmarks
 	$(BIN)/mypy
 
 model: install               ## rebuild the shipped sentiment model (PyPI + ../shared/data; see MODEL.md)

@@ -95,7 +95,10 @@ def person_names(value: str | list[str] | None, site_names: set[str]) -> list[st
 
 
 def _unplace(name: str) -> str:
-    """``王小明台北`` → ``王小明`` (a dateline's place written right after the name)."""
+    """``王小明台北`` → ``王小明`` (a dateline's place written right after the name); a place alone
+    (``記者王小明 台北報導`` splits into two words) becomes empty."""
+    if _PLACE_END.fullmatch(name) or re.fullmatch(r"[\u4e00-\u9fff]{1,3}[縣市]", name):
+        return ""
     if len(name) > 3:
         stripped = _PLACE_END.sub("", name)
         if 2 <= len(stripped) < len(name):

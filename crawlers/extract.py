@@ -16,7 +16,7 @@ from typing import Any
 
 from crawlers import body
 from crawlers.bylines import byline_names, labelled_names, person_names
-from crawlers.dates import aware, choose_time, find_date, find_dates, parse_iso
+from crawlers.dates import aware, choose_time, find_date, find_dates, has_clock, parse_iso
 from crawlers.outlets import Outlet, find_outlet, outlet_names
 from crawlers.page import Page, PageError
 from crawlers.parsers import Parser
@@ -139,10 +139,11 @@ def _chinese_body(page: Page, parser: Parser, tries: list[tuple[str, dict[str, A
 class Layout:
     """Where the body sits in the page's visible text: the header before it, the lines after it."""
 
-    before: str = ""  # up to 800 characters of the page's text before the body's first line
+    before: str = ""  # up to 1,500 characters of the page's text before the body's first line
     head: str = ""  # the body's first 300 characters
     after: str = ""  # up to 300 characters after the body's last line
     start_pos: int | None = None  # the first line's element, in ``page.tree.iter()`` order
+    page: str = ""  # all of the page's visible text
 
     @classmethod
     def of(cls, page: Page, text: str) -> Layout:
@@ -150,14 +151,14 @@ class Layout:
         visible = body.block_text(root if root is not None else page.tree)
         lines = [ln for ln in text.splitlines() if ln.strip()]
         if not lines:
-            return cls(before=visible[:800])
+            return cls(before=visible[:1500], page=visible)
         flat = re.sub(r"\s+", "", visible)
         first, last = re.sub(r"\s+", "", lines[0])[:8], re.sub(r"\s+", "", lines[-1])[-8:]
         start = flat.find(first) if first else -1
         end = flat.find(last, max(start, 0)) if last else -1
-        return cls(before=flat[max(0, start - 800): start] if start > 0 else "", head=text[:300],
+        return cls(before=flat[max(0, start - 1500): start] if start > 0 else "", head=text[:300],
                    after=flat[end + len(last): end + len(last) + 300] if end >= 0 else "",
-                   start_pos=body.position(page, text))
+                   start_pos=body.position(page, text), page=visible)
 
 
 def _published(page: Page, parser: Parser, doc: dict[str, Any], layout: Layout,
@@ -169,7 +170,14 @@ def _published(page: Page, parser: Parser, doc: dict[str, Any], layout: Layout,
     meta = GENERIC.published_at(page)
     shown = [d for part in (layout.before[-300:], layout.head, layout.after, layout.before)
              for d in find_dates(part)]
-    return choose_time([own, meta], shown) or parse_iso(doc.get("date")) or find_date(layout.head[:200] or None)
+    found = choose_time([own, meta], shown) or parse_iso(doc.get("date")) or find_date(layout.head[:200] or None)
+    if found is not None and not has_clock(found):
+        # Still a bare day: the first time the page shows anywhere for that same day.
+        found = choose_time([found], [d for d in find_dates(layout.page) if d[2]]) or found
+    elif found is None:
+        labelled = [d for d in find_dates(layout.page) if d[3] == "published"]
+        found = labelled[0][1] if labelled else None
+    return found
 
 
 def _authors(page: Page, parser: Parser, doc: dict[str, Any], text: str, layout: Layout,
@@ -180,7 +188,7 @@ def _authors(page: Page, parser: Parser, doc: dict[str, Any], text: str, layout:
     if own:
         return [a for a in own if a.strip() and "://" not in a]
     for found in (person_names(_ld_authors(page), site), byline_names(text),
-                  byline_names(layout.before[-200:], window=200), byline_names(text[-400:], window=400),
+                  byline_names(layout.before[-400:], window=400), byline_names(text[-400:], window=400),
                   person_names(page.meta_all("author") + page.meta_all("article:author")
                                + page.meta_all("dc.creator"), site),
                   labelled_names(layout.before[-300:] + layout.head[:100] + layout.after[:100]),

@@ -7,7 +7,6 @@ request that goes through ``process_request`` again, so every hop is checked.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -66,26 +65,21 @@ class HostGuardMiddleware:
         return self._sites.get(origin(first)) or (Hosts.for_url(first), False)
 
     def _literal(self, url: str, allow_private: bool) -> str | None:
-        """The refusal of a literal-IP URL (names are left to the resolver), cached per host."""
+        """Why the URL's address is refused (None: it is not), cached per host.
+
+        A literal address never reaches the resolver, so this check is the one that counts for it.
+        A name is looked up here only for a clear message; the address Scrapy connects to is
+        checked again where it is resolved (Twisted would report a refusal there as a failed lookup).
+        """
         key = (f"{urlsplit(url).scheme}://{urlsplit(url).netloc}", allow_private)
         if key not in self._checked:
             try:
                 outbound.check_url(url, None)
-                host = origin(url)[1]
-                if _is_ip(host):
-                    check_host(url, allow_private)
+                check_host(url, allow_private)
                 self._checked[key] = None
             except (FetchError, outbound.Refused) as exc:
                 self._checked[key] = str(exc)
         return self._checked[key]
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 class RetryAfterMiddleware:

@@ -1,16 +1,21 @@
-"""The crawl schedule for ``newsdesk run``: one scheduler in one process (never one per web worker).
+"""The schedule for ``newsdesk run``: crawl each source at its interval, run the periodic jobs.
 
-* Each source is due at ``Source.next_run_at`` (persisted, so a restart neither re-runs a source
-  early nor re-alerts); a source never seen is due at once.
+The schedule lives in the database, not in a process, so any number of ``run`` processes (and, with
+``--engine celery``, any number of workers) do each run once:
+
+* A source is due at ``Source.next_run_at`` (a source never seen is due at once). A process *claims*
+  it with one ``UPDATE … WHERE next_run_at <= now AND <lease free>`` (:mod:`pipeline.leases`) that
+  also writes the next run, so of two schedulers exactly one crawls it in each interval, and a crash
+  mid-run does not make it run again at once after the restart. The lease is released (and the next
+  run recomputed from the end of the run) when the crawl ends.
 * After a run the next one is ``interval`` later (adapted to the feed, longer after failures, never
   before a ``Retry-After``) plus a random jitter up to ``schedule.jitter`` seconds.
 * Missed runs are coalesced: a source overdue by hours runs once, not once per missed interval.
-* A source never runs twice at the same time; the sources due together are crawled in one pass
-  (one Scrapy child), so a tick costs one crawl, not one per source.
-* :meth:`Scheduler.add_job` runs other periodic work (the publisher, the digest) in the same loop.
-
-The next run is written when a run *starts*, so a crash mid-run does not make the source run again
-at once after the restart.
+* The sources claimed together are crawled in one pass (one Scrapy child), so a tick costs one
+  crawl, not one per source.
+* :meth:`Scheduler.add_job` adds other periodic work (publishing, the digest, spikes); a job is a
+  ``jobs`` row claimed the same way (``next_run_at`` moved one interval on, under a lease).
+* Nothing stops the loop: an error while claiming or running is logged and retried next tick.
 """
 
 from __future__ import annotations
@@ -24,13 +29,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawlers import state
 from crawlers.collect import collect
-from pipeline.db import transaction
+from pipeline import leases
+from pipeline.db import transaction, writer
 from pipeline.items import Item
+from pipeline.models import Job as JobRow
 from pipeline.models import Source, utcnow
 from pipeline.settings import Settings, SourceSettings
 
@@ -38,11 +46,13 @@ log = logging.getLogger(__name__)
 
 Collect = Callable[[Settings, Sequence[SourceSettings], sessionmaker[Session]], list[Item]]
 MAX_SLEEP = 30.0
+CRAWL_LEASE = 1800.0  # seconds a claimed crawl is held before another process may take it over
+JOB_LEASE = 900.0
 
 
 @dataclass
 class Job:
-    """A generic periodic job: ``fn`` every ``interval`` seconds, never overlapping itself."""
+    """A periodic job: ``fn`` every ``interval`` seconds, never overlapping itself (here or elsewhere)."""
 
     name: str
     interval: float
@@ -51,6 +61,7 @@ class Job:
     running: bool = False
     runs: int = 0
     errors: int = 0
+    owner: str | None = None
 
 
 @dataclass
@@ -60,6 +71,7 @@ class Tick:
     sources: list[str] = field(default_factory=list)
     jobs: list[str] = field(default_factory=list)
     items: int = 0
+    owners: dict[str, str] = field(default_factory=dict)  # source -> lease owner
 
 
 class Scheduler:
@@ -68,7 +80,7 @@ class Scheduler:
                  clock: Callable[[], datetime] = utcnow, rng: random.Random | None = None,
                  workers: int = 3) -> None:
         self.settings = settings
-        self.sessions = sessions
+        self.sessions = writer(sessions)  # short read-then-write units: take the lock when they begin
         self.on_items = on_items
         self.collect_fn = collect_fn
         self.clock = clock
@@ -106,6 +118,9 @@ class Scheduler:
             row = rows.get(src.name)
             if src.name in self._running or (row is not None and row.disabled):
                 continue
+            if row is not None and row.lease_until is not None and row.lease_until >= now \
+                    and leases.owner_alive(row.lease_owner):
+                continue  # another process is crawling it
             if row is None or row.next_run_at is None or row.next_run_at <= now:
                 hold = state.retry_after(row) if row is not None else None
                 if hold is None or hold <= now:
@@ -115,21 +130,17 @@ class Scheduler:
     def next_wakeup(self, now: datetime | None = None) -> float:
         """Seconds until something may be due (capped, so config-free sources are picked up)."""
         now = now or self.clock()
-        times = [j.next_run for j in self.jobs.values() if not j.running]
+        times = [j.next_run for j in self.jobs.values()]  # a running job may be due again when it ends
         with self.sessions() as session:
             for row in session.scalars(select(Source).where(Source.disabled.is_(False))):
                 if row.name not in self._running and row.next_run_at is not None:
                     times.append(max(row.next_run_at, state.retry_after(row) or row.next_run_at))
-        known = self._known_names()
+            known = set(session.scalars(select(Source.name)))
         if any(s.name not in known for s in self.sources):
             return 0.0
         if not times:
             return MAX_SLEEP
         return max(0.0, min(MAX_SLEEP, (min(times) - now).total_seconds()))
-
-    def _known_names(self) -> set[str]:
-        with self.sessions() as session:
-            return set(session.scalars(select(Source.name)))
 
     # -- running -------------------------------------------------------------------------------
 
@@ -137,7 +148,7 @@ class Scheduler:
         """Run everything due now, in this thread, and return what ran (``crawl --once``, tests)."""
         tick = self._claim()
         if tick.sources:
-            tick.items = self._crawl([s for s in self.sources if s.name in tick.sources])
+            tick.items = self._crawl([s for s in self.sources if s.name in tick.sources], tick.owners)
         for name in tick.jobs:
             self._job(self.jobs[name])
         return tick
@@ -148,16 +159,25 @@ class Scheduler:
         futures: list[Future[object]] = []
         with ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="newsdesk-run") as pool:
             while not stop.is_set():
-                tick = self._claim()
-                if tick.sources:
-                    batch = [s for s in self.sources if s.name in tick.sources]
-                    futures.append(pool.submit(self._crawl, batch))
-                for name in tick.jobs:
-                    futures.append(pool.submit(self._job, self.jobs[name]))
+                try:
+                    self.submit(pool, self._claim(), futures)
+                    wait = self.next_wakeup()
+                except SQLAlchemyError as exc:  # the database is busy or away: try again shortly
+                    log.warning("scheduler could not read its schedule (%s); retrying in 5 s", exc)
+                    stop.wait(5.0)
+                    continue
                 futures = [f for f in futures if not f.done()]
-                stop.wait(max(0.2, self.next_wakeup()))
+                stop.wait(max(0.2, wait))
             log.info("scheduler stopping; waiting for %d running task(s)", len(futures))
         log.info("scheduler stopped")
+
+    def submit(self, pool: ThreadPoolExecutor, tick: Tick, futures: list[Future[object]]) -> None:
+        """Start what ``tick`` claimed (a Celery scheduler sends it to the workers instead)."""
+        if tick.sources:
+            batch = [s for s in self.sources if s.name in tick.sources]
+            futures.append(pool.submit(self._crawl, batch, tick.owners))
+        for name in tick.jobs:
+            futures.append(pool.submit(self._job, self.jobs[name]))
 
     def run_until_signalled(self) -> None:
         """``run`` until SIGINT (Ctrl-C) or SIGTERM; runs in progress finish, then it returns.
@@ -173,34 +193,76 @@ class Scheduler:
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)
 
+    # -- claiming ------------------------------------------------------------------------------
+
     def _claim(self) -> Tick:
-        """Pick what is due and mark it running; write the sources' next run before they start."""
+        """Claim what is due (sources and jobs) in the database and mark it running here."""
         now = self.clock()
         tick = Tick()
         with self._lock:
-            due = self.due_sources(now)
-            if due:
-                self._persist_next(due, now)
-                self._running.update(s.name for s in due)
-                tick.sources = [s.name for s in due]
+            self._ensure_rows()
+            for src in self.due_sources(now):
+                owner = self._claim_source(src, now)
+                if owner is not None:
+                    tick.sources.append(src.name)
+                    tick.owners[src.name] = owner
+            self._running.update(tick.sources)
             for job in self.jobs.values():
-                if not job.running and job.next_run <= now:
+                if not job.running and job.next_run <= now and self._claim_job(job, now):
                     job.running = True
-                    # Coalesce: the next run is one interval from now, however late this one is.
-                    job.next_run = now + timedelta(seconds=job.interval)
                     tick.jobs.append(job.name)
         return tick
 
-    def _persist_next(self, due: list[SourceSettings], now: datetime) -> None:
-        with transaction(self.sessions) as session:
-            for src in due:
-                row = state.ensure_row(session, src)
-                row.next_run_at = now + state.next_delay(row) + self._jitter()
+    def _ensure_rows(self) -> None:
+        """Create the rows of sources never seen (two processes may race: the loser sees the row)."""
+        try:
+            with transaction(self.sessions) as session:
+                known = set(session.scalars(select(Source.name)))
+                for src in self.sources:
+                    if src.name not in known:
+                        state.ensure_row(session, src)
+        except IntegrityError:
+            pass  # another scheduler created them first
+
+    def _claim_source(self, src: SourceSettings, now: datetime) -> str | None:
+        with self.sessions() as session:
+            row = session.scalar(select(Source).where(Source.name == src.name))
+            if row is None:
+                return None
+            key, nxt = row.id, now + state.next_delay(row) + self._jitter()
+        due = and_(or_(Source.next_run_at.is_(None), Source.next_run_at <= now), Source.disabled.is_(False))
+        return leases.claim_key(self.sessions, Source, key, due, seconds=CRAWL_LEASE, now=now,
+                                values={"next_run_at": nxt})
+
+    def _claim_job(self, job: Job, now: datetime) -> bool:
+        """Claim the job's row: due in the database too, and nobody else running it."""
+        try:
+            with transaction(self.sessions) as session:
+                if session.get(JobRow, job.name) is None:
+                    session.add(JobRow(name=job.name, next_run_at=job.next_run, runs=0, failures=0))
+        except IntegrityError:
+            pass
+        # Coalesce: the next run is one interval from now, however late this one is.
+        job.next_run = now + timedelta(seconds=job.interval)
+        owner = leases.claim_key(self.sessions, JobRow, job.name,
+                                 or_(JobRow.next_run_at.is_(None), JobRow.next_run_at <= now),
+                                 seconds=JOB_LEASE, now=now,
+                                 values={"next_run_at": job.next_run, "last_started_at": now})
+        if owner is None:
+            with self.sessions() as session:  # another process ran it: follow its schedule
+                row = session.get(JobRow, job.name)
+                if row is not None and row.next_run_at is not None:
+                    job.next_run = max(job.next_run, row.next_run_at)
+            return False
+        job.owner = owner
+        return True
 
     def _jitter(self) -> timedelta:
         return timedelta(seconds=self.rng.uniform(0, self.settings.schedule.jitter))
 
-    def _crawl(self, batch: list[SourceSettings]) -> int:
+    # -- the work ------------------------------------------------------------------------------
+
+    def _crawl(self, batch: list[SourceSettings], owners: dict[str, str] | None = None) -> int:
         names = [s.name for s in batch]
         try:
             items = self.collect_fn(self.settings, batch, self.sessions)
@@ -215,18 +277,26 @@ class Scheduler:
             self._forget(names)
             return 0
         finally:
-            self._reschedule(batch)
+            self.finish_crawl(names, owners or {})
             with self._lock:
                 self._running.difference_update(names)
 
-    def _reschedule(self, batch: list[SourceSettings]) -> None:
-        """After the run: the interval may have adapted or failures grown; recompute from the end."""
+    def finish_crawl(self, names: list[str], owners: dict[str, str]) -> None:
+        """After the run: release the leases; the interval may have adapted or failures grown."""
         now = self.clock()
-        with transaction(self.sessions) as session:
-            for row in session.scalars(select(Source).where(Source.name.in_([s.name for s in batch]))):
-                nxt = now + state.next_delay(row) + self._jitter()
-                hold = state.retry_after(row)
-                row.next_run_at = max(nxt, hold) if hold else nxt
+        try:
+            with transaction(self.sessions) as session:
+                for row in session.scalars(select(Source).where(Source.name.in_(names))):
+                    nxt = now + state.next_delay(row) + self._jitter()
+                    hold = state.retry_after(row)
+                    owner = owners.get(row.name)
+                    values = {"next_run_at": max(nxt, hold) if hold else nxt}
+                    if owner:
+                        leases.release(session, Source, row.id, owner, **values)
+                    else:
+                        row.next_run_at = values["next_run_at"]
+        except SQLAlchemyError:
+            log.exception("could not reschedule %s; their leases expire on their own", ", ".join(names))
 
     def _forget(self, names: list[str]) -> None:
         """Items were not stored: drop the feed validators so the next poll reads the entries again."""
@@ -235,11 +305,27 @@ class Scheduler:
                 row.etag = row.last_modified = row.content_hash = None
 
     def _job(self, job: Job) -> None:
+        error: str | None = None
         try:
             job.fn()
             job.runs += 1
-        except Exception:
+        except Exception as exc:
             job.errors += 1
+            error = f"{type(exc).__name__}: {exc}"
             log.exception("job %s failed", job.name)
         finally:
             job.running = False
+            self._finish_job(job, error)
+
+    def _finish_job(self, job: Job, error: str | None) -> None:
+        if job.owner is None:
+            return
+        try:
+            with transaction(self.sessions) as session:
+                values: dict[str, object] = {"last_finished_at": self.clock(), "last_error": error}
+                values["runs" if error is None else "failures"] = (
+                    (JobRow.runs if error is None else JobRow.failures) + 1)
+                leases.release(session, JobRow, job.name, job.owner, **values)
+        except SQLAlchemyError:
+            log.exception("could not record the end of job %s", job.name)
+        job.owner = None

@@ -18,7 +18,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawlers.extract import extract
+from crawlers.extract import SiteNames, extract
 from crawlers.middlewares import guard_error
 from crawlers.page import PageError
 from pipeline.settings import CrawlSettings
@@ -79,6 +79,7 @@ class ArticleSpider(scrapy.Spider):
     def __init__(self, jobs: list[dict[str, Any]], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.jobs = jobs
+        self.site_names = SiteNames()  # site labels learned from the titles of this run's pages
 
     async def start(self) -> AsyncIterator[Any]:
         for job in self.jobs:
@@ -99,7 +100,7 @@ class ArticleSpider(scrapy.Spider):
             yield {"id": job["id"], "url": job["url"], "error": f"{response.url}: not an HTML page ({ctype})"}
             return
         try:
-            ex = extract(response.body, response.url, ctype)
+            ex = extract(response.body, response.url, ctype, site_names=self.site_names)
         except PageError as exc:
             yield {"id": job["id"], "url": job["url"], "error": str(exc)}
             return

@@ -31,14 +31,15 @@ MAX_STRETCH = 8
 
 def ensure_row(session: Session, src: SourceSettings) -> Source:
     """The source's row, created on first sight; a changed URL resets the feed validators."""
+    url = redact(src.url)  # the row shows where the source is; its password or key stays in the settings
     row = session.scalar(select(Source).where(Source.name == src.name))
     if row is None:
-        row = Source(name=src.name, type=src.type, url=src.url, interval=src.interval, failures=0,
+        row = Source(name=src.name, type=src.type, url=url, interval=src.interval, failures=0,
                      disabled=False, items_count=0, state={})
         session.add(row)
         session.flush()
-    elif row.url != src.url or row.type != src.type:
-        row.url, row.type = src.url, src.type
+    elif row.url != url or row.type != src.type:
+        row.url, row.type = url, src.type
         row.etag = row.last_modified = row.content_hash = None
         row.interval = src.interval
     return row
@@ -72,6 +73,12 @@ def enable(row: Source) -> None:
     row.disabled = False
     row.failures = 0
     row.last_error = None
+    row.next_run_at = None
+
+
+def disable(row: Source) -> None:
+    """Stop polling a source by hand (the dashboard's sources page); ``enable`` turns it back on."""
+    row.disabled = True
     row.next_run_at = None
 
 

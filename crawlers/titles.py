@@ -10,7 +10,7 @@ the article's first paragraph.
 
 Site names come from the page (``og:site_name``, ``application-name``, the JSON-LD publisher), the
 outlet registry (names and aliases) and, through :class:`SiteNames`, from the titles of the other
-pages seen from the same host: a segment that ends the titles of two different pages is a label.
+pages seen from the same host: a segment in the titles of two different pages is a label.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from lxml import etree
 from crawlers.page import Page
 
 #: Separators that always split a title into segments.
-_STRONG = re.compile(r"(\s*[|｜│┃]\s*|\s+[-–—_~]\s+|\s*[-–—]{2,}\s*)")
+_STRONG = re.compile(r"(\s*[|｜│┃]\s*|\s+[-–—_~─━]\s+|\s*[-–—─━]{2,}\s*)")
 #: Separators that split off a part only when that part is a site or section name.
-_WEAK = re.compile(r"[-–—_:：︰／/]")
+_WEAK = re.compile(r"[-–—_:：︰／/─━]")
 #: Words that end the names of news sites (a whole title ending so is no headline).
 _SITE_WORDS = re.compile(r"(電子報|新聞網|新聞雲|資訊網|新聞台|新聞中心|即時新聞|新聞速報|通訊社|日報|時報|"
                          r"晚報|週刊|周刊|"
@@ -57,11 +57,12 @@ class SiteNames:
         parts = [p for p in _segments(title)[::2] if fold(p)]
         if len(parts) < 2:
             return
-        for part in (parts[0], parts[-1]):
+        for part in parts:
             self.seen[host][fold(part)].add(fold(title))
 
     def labels(self, host: str) -> set[str]:
-        """Segments that began or ended the titles of at least two different pages of ``host``."""
+        """Segments found in the titles of at least two different pages of ``host``: a headline is
+        one page's own, so a repeated segment is the site's, a section's or a column's name."""
         return {seg for seg, titles in self.seen.get(host, {}).items() if len(titles) >= 2}
 
 
@@ -86,8 +87,11 @@ def site_like(text: str, names: set[str]) -> bool:
         return True
     if key in names:
         return True
-    if any(n in key for n in names if len(n) >= 3) and len(key) <= max(len(n) for n in names if n in key) + 12:
-        return True
+    ends = [n for n in names if len(n) >= 3 and (key.startswith(n) or key.endswith(n))]
+    if ends and len(key) <= max(map(len, ends)) + 12:
+        return True  # 中央社即時新聞 CNA NEWS, ETtoday新聞雲 手機版
+    if any(key.startswith(n) and len(key) <= len(n) + 4 for n in names):
+        return True  # 中時理財, 自由財經: a site's channel
     return len(key) <= 16 and bool(_SITE_WORDS.search(key))
 
 
@@ -159,11 +163,11 @@ def choose_title(page: Page, outlet_names: tuple[str, ...] = (), memory: SiteNam
                  body_start: int | None = None) -> str:
     """The headline (see the module's docstring); ``body_start`` is the position of the body's
     first paragraph in ``page.tree.iter()`` order, when known."""
-    names = known_names(page, outlet_names, memory)
     raw = [_ld_headline(page), page.meta.get("og:title"), page.meta.get("twitter:title"),
            page.xpath_text("//title")]
     if memory is not None and raw[-1]:
         memory.learn(_host(page.url), raw[-1])
+    names = known_names(page, outlet_names, memory)
     candidates = [peel(t, names) for t in raw if t]
     candidates = [c for c in dict.fromkeys(candidates) if c and not site_like(c, names)]
     found = headings(page)

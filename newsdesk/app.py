@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.db import MissingDatabase, describe, open_database, open_existing, transaction
+from pipeline.db import MissingDatabase, describe, open_database, open_existing, transaction, writer
 from pipeline.settings import Settings, load_settings
 
 log = logging.getLogger("newsdesk")
@@ -48,7 +48,9 @@ class App:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with transaction(self.sessions) as s:
+        """One short unit of work that may read, then write: on SQLite it takes the write lock when
+        it begins (BEGIN IMMEDIATE), so a second process never makes it fail half-way."""
+        with transaction(writer(self.sessions)) as s:
             yield s
 
     @contextmanager

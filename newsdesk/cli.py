@@ -157,18 +157,48 @@ def crawl(app: App, once: bool) -> None:
 
 
 @main.command()
+@click.option("--engine", type=click.Choice(["inline", "celery"]), default=None,
+              help="inline: this process does everything (default, [engine] name); celery: only schedule, "
+                   "`newsdesk worker` processes do the work (broker: CELERY_BROKER_URL)")
 @click.pass_obj
-def run(app: App) -> None:
+def run(app: App, engine: str | None) -> None:
     """Monitor on the schedule: every source at its interval, alerts as they come. Ctrl-C stops."""
     from crawlers.schedule import Scheduler
 
-    notifiers = notifiers_for(app.settings)
     stop = threading.Event()
+    if (engine or app.settings.engine.name) == "celery":
+        from newsdesk.scaleout import run_celery
+
+        _on_signals(stop)
+        run_celery(app, stop)
+        click.echo("newsdesk: stopped cleanly")
+        return
+    notifiers = notifiers_for(app.settings)
 
     def on_items(items: list[Item]) -> None:
         counts = monitor_pass(app, items, notifiers, drain_seconds=0)
         click.echo(f"{time.strftime('%Y-%m-%d %H:%M:%S')} pass: {summary_line(counts)}")
 
+    _on_signals(stop)
+    scheduler = Scheduler(app.settings, app.sessions, on_items)
+    for name, interval, job in scheduled_jobs(app, notifiers):
+        scheduler.add_job(name, interval, job)
+    from newsdesk.delivery import start_workers
+    from newsdesk.scaleout import start_heartbeat
+
+    workers = start_workers(app, notifiers, stop)
+    beat = start_heartbeat(app, "scheduler", "inline", stop)
+    click.echo(f"newsdesk: monitoring {sum(s.enabled for s in app.settings.sources)} sources into "
+               f"{app.database_label()}; alerts to {', '.join(n.name for n in notifiers) or 'nowhere'}. "
+               "Ctrl-C stops.")
+    scheduler.run(stop)
+    for worker in workers:
+        worker.join(timeout=30)
+    beat.stop()
+    click.echo("newsdesk: stopped cleanly")
+
+
+def _on_signals(stop: threading.Event) -> None:
     def on_signal(signum: int, _frame: object) -> None:
         click.echo(f"\nnewsdesk: stopping ({signal.Signals(signum).name}); finishing the current item batch",
                    err=True)
@@ -176,28 +206,12 @@ def run(app: App) -> None:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    scheduler = Scheduler(app.settings, app.sessions, on_items)
-    for name, interval, job in scheduled_jobs(app, notifiers):
-        scheduler.add_job(name, interval, job)
-    from notifications.outbox import RetryPolicy, run_worker
-
-    policy = RetryPolicy.from_settings(app.settings)  # the settings' max_attempts and back-off cap
-    workers = [threading.Thread(target=run_worker, args=(app.sessions, n, stop), kwargs={"policy": policy},
-                                name=f"outbox-{n.name}", daemon=True) for n in notifiers]
-    for worker in workers:
-        worker.start()
-    click.echo(f"newsdesk: monitoring {sum(s.enabled for s in app.settings.sources)} sources into "
-               f"{app.database_label()}; alerts to {', '.join(n.name for n in notifiers) or 'nowhere'}. "
-               "Ctrl-C stops.")
-    scheduler.run(stop)
-    for worker in workers:
-        worker.join(timeout=30)
-    click.echo("newsdesk: stopped cleanly")
 
 
 def scheduled_jobs(app: App, notifiers: list[Any]) -> list[tuple[str, int, Callable[[], object]]]:
     """Jobs besides crawling that share the one scheduler process (never one per web worker); alerts are
     delivered by one outbox worker thread per notifier beside it."""
+    from newsdesk.output import outlet_name
     from notifications.digest import run_digest_if_due
     from pipeline.models import utcnow
     from pipeline.spikes import detect, write_alerts
@@ -215,7 +229,8 @@ def scheduled_jobs(app: App, notifiers: list[Any]) -> list[tuple[str, int, Calla
         ("spikes", 300, with_session(lambda s: write_alerts(s, app.settings, detect(s, app.settings), names))),
         ("publish-due", 60, with_session(lambda s: run_due(s, app.settings, utcnow()))),
         ("press-pickup", 900, with_session(lambda s: update_pickup(s, app.settings, utcnow()))),
-        ("daily-digest", 60, with_session(lambda s: run_digest_if_due(s, app.settings))),
+        ("daily-digest", 60, with_session(lambda s: run_digest_if_due(s, app.settings, notifiers=names,
+                                                                      outlet_name=outlet_name))),
     ]
 
 
@@ -262,6 +277,8 @@ def demo_summary(counts: Counter[str], again: Counter[str], db: str, notifiers: 
         f"  alerts queued / sent: {counts['alerts-queued']} / {counts['alerts-sent']} via {', '.join(notifiers)}",
         f"  second pass:          {again['collected']} new items, {again['alerts-sent']} alerts (incremental)",
         f"  database:             {db}",
+        f"  dashboard:            DATABASE_URL={db} newsdesk web  (first: DATABASE_URL={db} newsdesk users add "
+        "NAME --role officer --password-stdin)",
         f"  took:                 {seconds:.1f} s",
     ]
     return "\n".join(lines)
@@ -269,16 +286,19 @@ def demo_summary(counts: Counter[str], again: Counter[str], db: str, notifiers: 
 
 def register() -> None:
     """Attach the commands that live in each package."""
-    from newsdesk.commands import core, tracking
+    from newsdesk.commands import core, scale, tracking
     from newsdesk.commands import crawl as crawler_commands
     from newsdesk.commands import decision as decision_commands
     from newsdesk.commands import notify as notes
     from newsdesk.commands import press as press_commands
     from newsdesk.commands import sentiment as sentiment_commands
     from newsdesk.commands import tally as tally_commands
+    from newsdesk.commands import users as user_commands
+    from newsdesk.commands import web as web_commands
 
     groups = dict(config=config, alerts=alerts, sentiment=sentiment, tally=tally, sources=sources)
     core.register(main, **groups)
+    scale.register(main)
     crawler_commands.register(main, sources=sources)
     notes.register(main, **groups)
     tracking.register(main, **groups)
@@ -286,6 +306,8 @@ def register() -> None:
     tally_commands.register(main, tally=tally)
     sentiment_commands.register(main, alerts=alerts, sentiment=sentiment)
     decision_commands.register(main, alerts=alerts, sentiment=sentiment)
+    user_commands.register(main)
+    web_commands.register(main)
 
 
 register()

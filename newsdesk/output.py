@@ -22,7 +22,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 TITLES = {
     "month": "月份", "agency": "機關", "kind": "類別", "platform": "平臺", "media": "媒體類型",
     "status": "狀態", "outlet": "媒體", "release": "新聞稿編號", "date": "日期", "title": "標題",
-    "outlets": "刊登媒體", "place": "地點", "topic": "主題", "channel": "管道",
+    "outlets": "刊登媒體", "place": "地點", "topic": "主題", "channel": "管道", "host": "主持",
 }
 KINDS = {"release": "新聞稿", "statement": "澄清稿", "advisory": "採訪通知", "schedule": "市長行程"}
 MEDIA = {"video": "影音", "image": "圖文", "text": "文字"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
 from zoneinfo import ZoneInfo
 
 TAIPEI = ZoneInfo("Asia/Taipei")
@@ -33,6 +33,10 @@ class AlertMessage:
     idempotency_key: str = ""
     #: Set for a later copy of a story: the ``ts`` of the story's first message (Slack thread).
     thread_ts: str | None = None
+    #: ``item`` (a story), ``copy`` (a later copy, in the story's thread), ``spike`` or ``system``;
+    #: a spike carries its statistics and top stories in ``details`` (see notifications/spike.py).
+    kind: str = "item"
+    details: dict[str, Any] = field(default_factory=dict)
 
     def local_time(self) -> str:
         if self.published_at is None:
@@ -92,6 +96,12 @@ class ConsoleNotifier:
         self.stream = stream or sys.stdout
 
     def send(self, message: AlertMessage, channel: str) -> Delivery:
+        if message.kind in ("spike", "system"):
+            from notifications.spike import plain_text
+
+            self.stream.write(plain_text(message) + "\n")
+            self.stream.flush()
+            return Delivery(channel=channel)
         agencies = "、".join(message.agencies) or "未分派"
         self.stream.write(
             f"[ALERT] {message.local_time()} {message.outlet} | {message.title} | 負面 {message.score:.2f}"

@@ -87,13 +87,13 @@ class EmailNotifier:
         self._deliver(mail)
         return Delivery(channel=channel, external_id=mail["Message-ID"])
 
-    def send_digest(self, text: str, chart: bytes) -> None:
-        """The daily digest: the text (Slack markup made plain), with the chart inline in the HTML part."""
-        plain = html.unescape(re.sub(r"<([^|<>]+)\|([^<>]*)>", r"\2 (\1)", text)).replace("*", "")
+    def send_digest(self, text: str, chart: bytes, html: str | None = None) -> None:
+        """The daily digest: a plain-text part and an HTML part (``html``, else the text in a page), with
+        the chart inline (``cid:chart``)."""
         mail = self._envelope("[newsdesk] 每日輿情摘要", "email")
-        mail.set_content(plain)
-        mail.add_alternative(_env.get_template("digest.html.j2").render(text=plain, chart_cid="chart"),
-                             subtype="html")
+        mail.set_content(text)
+        page = html if html is not None else _env.get_template("digest.html.j2").render(text=text, chart_cid="chart")
+        mail.add_alternative(page, subtype="html")
         html_part = mail.get_body(("html",))
         if not isinstance(html_part, EmailMessage):
             raise TypeError("the digest mail lost its HTML part")

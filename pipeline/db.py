@@ -34,6 +34,24 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _sqlite_begin(conn: Any) -> None:
+    # A transaction that reads, then writes after another connection committed fails at once with
+    # "database is locked" (SQLite cannot upgrade a stale snapshot). Writers that read first open
+    # their transaction with BEGIN IMMEDIATE (see :func:`writer`): they wait for the lock instead.
+    immediate = conn.get_execution_options().get("sqlite_immediate")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def writer(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Sessions whose transactions take the write lock when they begin (SQLite: BEGIN IMMEDIATE,
+    waiting up to the busy timeout); elsewhere the same sessions. For short read-then-write units:
+    claims, leases, outbox bookkeeping."""
+    engine = factory.kw["bind"]
+    if engine.dialect.name != "sqlite" or engine.get_execution_options().get("sqlite_immediate"):
+        return factory
+    return sessionmaker(engine.execution_options(sqlite_immediate=True), expire_on_commit=False)
+
+
 def masked(url: str) -> str:
     """The URL with any password hidden, even when it does not parse."""
     return re.sub(r"(://[^/:@]*:)[^@/]*@", r"\1***@", url)
@@ -73,7 +91,7 @@ def make_engine(url: str) -> Engine:
         # Wait up to 10 s for another writer (a second `run`), unless the URL says ?timeout=N.
         engine = create_engine(url, connect_args={} if "timeout" in parsed.query else {"timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -90,8 +108,14 @@ def migrate(engine: Engine) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("path_separator", "os")
+    # Several processes may start at once on a new database (a scheduler and its workers): one
+    # migrates, the others wait for it and then find nothing to do.
+    if engine.dialect.name == "sqlite":
+        engine = engine.execution_options(sqlite_immediate=True)
     try:
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(74201714)")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except OperationalError as exc:

@@ -56,6 +56,23 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
 
 
+class User(Base):
+    """An account of the dashboard and the CLI's ``--as``: a name (NFKC, single spaces), a role, an argon2 hash.
+
+    Actions are attributed by ``id``, so two spellings of one name are one person and a rename keeps
+    the history (see :mod:`pipeline.users`).
+    """
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[str] = mapped_column(String(20), default="officer")  # officer | reviewer | admin
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+
 class Source(Base):
     """A feed, site or social account newsdesk polls, with its crawl state."""
 
@@ -76,6 +93,9 @@ class Source(Base):
     interval: Mapped[int] = mapped_column(Integer, default=900)
     items_count: Mapped[int] = mapped_column(Integer, default=0)
     state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Who holds the row now (pipeline/leases.py): a live lease is never taken over.
+    lease_owner: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[datetime | None]
 
 
 class Cluster(Base):
@@ -173,14 +193,15 @@ class Alert(Base):
     """A notification in the outbox: written first, delivered by a worker, never sent twice."""
 
     __tablename__ = "alerts"
-    __table_args__ = (UniqueConstraint("idempotency_key", name="uq_alerts_idempotency_key"),)
+    __table_args__ = (UniqueConstraint("idempotency_key", name="uq_alerts_idempotency_key"),
+                      Index("ix_alerts_due", "notifier", "status", "next_attempt_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"), index=True)
     cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20), default="item")  # item | spike | digest | system
     channel: Mapped[str] = mapped_column(String(200))
     notifier: Mapped[str] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|sent|failed|dead
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|sending|sent|failed|dead
     idempotency_key: Mapped[str] = mapped_column(String(200))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -190,6 +211,9 @@ class Alert(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # Who holds the row now (pipeline/leases.py): a live lease is never taken over.
+    lease_owner: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[datetime | None]
 
 
 class Response(Base):
@@ -224,7 +248,9 @@ class Release(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default="draft")
     author: Mapped[str | None] = mapped_column(String(200))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # who drafted it (self-approval check)
     approved_by: Mapped[str | None] = mapped_column(String(200))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[datetime | None]
     scheduled_at: Mapped[datetime | None]
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Taipei")
@@ -259,6 +285,8 @@ class Post(Base):
     platform: Mapped[str] = mapped_column(String(40), index=True)
     text: Mapped[str] = mapped_column(Text, default="")
     media: Mapped[list[Any]] = mapped_column(default=list)
+    # video | image | text: what the office's report counts (影音貼文 are the video ones)
+    media_type: Mapped[str] = mapped_column(String(10), default="text", server_default="text")
     status: Mapped[str] = mapped_column(String(20), default="draft")
     scheduled_at: Mapped[datetime | None]
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Taipei")
@@ -266,6 +294,77 @@ class Post(Base):
     external_id: Mapped[str | None] = mapped_column(String(200))
     meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Who holds the row now (pipeline/leases.py): a live lease is never taken over.
+    lease_owner: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[datetime | None]
+
+
+class PressConference(Base):
+    """A press conference: planned (from an advisory, the Mayor's schedule or by hand), then held or
+    cancelled. ``mayor``: the Mayor hosts it, a city-level (府級) conference the office's report counts."""
+
+    __tablename__ = "press_conferences"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency: Mapped[str] = mapped_column(String(100), index=True)
+    topic: Mapped[str] = mapped_column(Text)
+    place: Mapped[str] = mapped_column(Text, default="")
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Taipei")
+    status: Mapped[str] = mapped_column(String(20), default="planned")  # planned | held | cancelled
+    mayor: Mapped[bool] = mapped_column(Boolean, default=False)
+    host: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(20), default="manual")  # advisory | schedule | manual
+    release_id: Mapped[int | None] = mapped_column(ForeignKey("releases.id"), index=True)
+    # one conference per release entry, so planning from the same release twice adds nothing
+    source_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]  # when it was marked held or cancelled
+
+
+class MediaContact(Base):
+    """A journalist the office notifies: outlet, reporter, beat, the channels they take, opt-out."""
+
+    __tablename__ = "media_contacts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outlet: Mapped[str] = mapped_column(String(100), index=True)
+    reporter: Mapped[str] = mapped_column(String(200))
+    beat: Mapped[str] = mapped_column(String(100), default="")
+    line_id: Mapped[str | None] = mapped_column(String(100))  # LINE user id of the office's account's friend
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    opted_out_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MediaDelivery(Base):
+    """One notice to one journalist on one channel: written first, delivered under a lease, once."""
+
+    __tablename__ = "media_deliveries"
+    __table_args__ = (UniqueConstraint("idempotency_key", name="uq_media_deliveries_key"),
+                      Index("ix_media_deliveries_due", "status", "next_attempt_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("media_contacts.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(10))  # line | email | sms
+    address: Mapped[str] = mapped_column(String(320))
+    # the notice as rendered when it was queued (subject, text, html, short), so a later retry sends the same
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|sending|sent|failed|dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None]
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    lease_owner: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
 
 
 class PublishAttempt(Base):
@@ -358,3 +457,39 @@ class DedupeLock(Base):
     pending: Mapped[int] = mapped_column(Integer, server_default="0")
     clock_day: Mapped[int] = mapped_column(Integer, server_default="0")
     pruned_day: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+# --- several processes, one truth (pipeline/leases.py) -----------------------------------------------
+
+
+class Job(Base):
+    """A periodic job (digest, spikes, publishing, pickup): its next run and who is running it now."""
+
+    __tablename__ = "jobs"
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    next_run_at: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[datetime | None]
+    last_started_at: Mapped[datetime | None]
+    last_finished_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    runs: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    failures: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+
+
+class Worker(Base):
+    """A running process (scheduler, outbox worker, Celery worker) and its heartbeat, for ``newsdesk status``."""
+
+    __tablename__ = "workers"
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)  # the lease owner id it uses
+    kind: Mapped[str] = mapped_column(String(40))  # scheduler | outbox | celery
+    name: Mapped[str] = mapped_column(String(200))
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    state: Mapped[str] = mapped_column(String(40), server_default="running", default="running")
+    done: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    errors: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None]

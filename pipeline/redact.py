@@ -40,7 +40,8 @@ SENSITIVE_PARAMS = (
     "secret", "client_secret", "refresh_token", "id_token", "signature", "sig", "auth",
 )
 _PARAM_NAMES = "|".join(re.escape(p) for p in SENSITIVE_PARAMS)
-_PARAMS = re.compile(r"(?i)([?&;](?:" + _PARAM_NAMES + r")=)[^&#;\s'\"<>]+")
+# the value ends at the next parameter, a quote or space, or a ": " (a message going on after the URL)
+_PARAMS = re.compile(r"(?i)([?&;](?:" + _PARAM_NAMES + r")=)[^&#;\s'\"<>]+?(?=$|[&#;\s'\"<>]|:\s|:$)")
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)([^/\s:@'\"<>]*)(?::([^/\s@'\"<>]*))?@")
 _HEADERS = re.compile(
     r"(?i)(['\"]?\b(?:authorization|proxy-authorization|cookie|set-cookie|x-goog-api-key|x-api-key)"

@@ -12,9 +12,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.items import Item
@@ -88,50 +89,62 @@ def _check_agency(settings: Settings, agency: str) -> None:
                             f"(known: {', '.join(known)})")
 
 
-def _still_open(row: Response) -> None:
+def _still_open(row: Response, expected: str | None = None) -> None:
     if row.status not in OPEN:
         raise ResponseError(f"response {row.id} is already {row.status}")
+    if expected is not None and row.status != expected:
+        raise ResponseError(f"response {row.id} is now {row.status}, not {expected}: someone changed it meanwhile")
 
 
-def assign(session: Session, settings: Settings, response_id: int, *, agency: str | None = None,
-           officer: str | None = None, now: datetime | None = None) -> Response:
-    row = _get(session, response_id)
-    _still_open(row)
-    if agency is not None:
-        _check_agency(settings, agency)
-        row.agency = agency
-    if not (officer or "").strip() and agency is None:
-        raise ResponseError("assign needs an officer or an agency")
-    if officer:
-        row.officer = officer.strip()
-    row.status = "assigned"
-    row.updated_at = now or utcnow()
+def _save(session: Session, row: Response, expected: str | None, **values: Any) -> Response:
+    """Write ``values`` only if the stored row is still in the state this request saw (compare-and-set):
+    the dashboard, the CLI, Slack buttons and ``run`` are separate writers."""
+    seen = (expected,) if expected else OPEN
+    result = session.execute(update(Response).where(Response.id == row.id, Response.status.in_(seen))
+                             .values(**values), execution_options={"synchronize_session": False})
+    if getattr(result, "rowcount", 1) != 1:
+        session.refresh(row)
+        raise ResponseError(f"response {row.id} is now {row.status}: someone changed it meanwhile")
+    for key, value in values.items():
+        setattr(row, key, value)
     return row
 
 
-def respond(session: Session, response_id: int, *, text: str | None = None, link: str | None = None,
-            release_id: int | None = None, now: datetime | None = None) -> Response:
+def assign(session: Session, settings: Settings, response_id: int, *, agency: str | None = None,
+           officer: str | None = None, now: datetime | None = None, expected: str | None = None) -> Response:
     row = _get(session, response_id)
-    _still_open(row)
+    _still_open(row, expected)
+    values: dict[str, Any] = {"status": "assigned", "updated_at": now or utcnow()}
+    if agency is not None:
+        _check_agency(settings, agency)
+        values["agency"] = agency
+    if not (officer or "").strip() and agency is None:
+        raise ResponseError("assign needs an officer or an agency")
+    if officer:
+        values["officer"] = officer.strip()
+    return _save(session, row, expected, **values)
+
+
+def respond(session: Session, response_id: int, *, text: str | None = None, link: str | None = None,
+            release_id: int | None = None, now: datetime | None = None, expected: str | None = None) -> Response:
+    row = _get(session, response_id)
+    _still_open(row, expected)
     if not (text or "").strip() and not (link or "").strip() and release_id is None:
         raise ResponseError(f"response {response_id}: give the statement text, a link or a release")
     if release_id is not None and session.get(Release, release_id) is None:
         raise ResponseError(f"release {release_id}: no such press release")
-    row.text, row.link, row.release_id = (text or None), (link or None), release_id
-    row.status = "responded"
-    row.responded_at = row.updated_at = now or utcnow()
-    return row
+    at = now or utcnow()
+    return _save(session, row, expected, text=text or None, link=link or None, release_id=release_id,
+                 status="responded", responded_at=at, updated_at=at)
 
 
-def dismiss(session: Session, response_id: int, reason: str, now: datetime | None = None) -> Response:
+def dismiss(session: Session, response_id: int, reason: str, now: datetime | None = None,
+            expected: str | None = None) -> Response:
     row = _get(session, response_id)
-    _still_open(row)
+    _still_open(row, expected)
     if not reason.strip():
         raise ResponseError(f"response {response_id}: dismissing needs a reason")
-    row.reason = reason.strip()
-    row.status = "dismissed"
-    row.updated_at = now or utcnow()
-    return row
+    return _save(session, row, expected, reason=reason.strip(), status="dismissed", updated_at=now or utcnow())
 
 
 def listing(session: Session, *, status: str | None = None, agency: str | None = None,

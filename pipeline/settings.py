@@ -50,6 +50,8 @@ ENVIRONMENT: dict[str, str] = {
     "LINE_CHANNEL_ACCESS_TOKEN": "secret: LINE Messaging API channel access token",
     "BLUESKY_APP_PASSWORD": "secret: Bluesky app password for press.platforms.bluesky.account",
     "MASTODON_ACCESS_TOKEN": "secret: Mastodon access token (write:statuses)",
+    "NEWSDESK_SECRET_KEY": "secret: signs the dashboard's session cookies (default: web.secret_file)",
+    "CELERY_BROKER_URL": "secret: the Celery broker for `run --engine celery` and `worker` (redis://host:6379/0)",
 }
 #: The platforms newsdesk publishes to (one module each in ``press/publishers``).
 PLATFORMS = ("facebook", "instagram", "threads", "youtube", "x", "line", "bluesky", "mastodon")
@@ -217,6 +219,7 @@ class SlackSettings(_Model):
                                           description="messages per second per channel")
     digest_channel: str | None = Field(default=None,
                                        description="where the daily digest goes (default: channel)")
+    timeout: int = Field(default=10, ge=1, description="seconds to wait for one Slack API answer")
 
 
 class EmailSettings(_Model):
@@ -239,11 +242,31 @@ class NotificationSettings(_Model):
                                     description="priorities sent even in quiet hours")
     max_attempts: int = Field(default=12, ge=1, description="tries before an alert is dead-lettered")
     backoff_cap: int = Field(default=900, ge=1, description="longest wait between tries, seconds")
+    backoff_base: float = Field(default=10, gt=0, description="first wait after a failed try, seconds (doubles)")
+    lease_seconds: int = Field(default=120, ge=10,
+                               description="how long a worker holds an alert it is sending before "
+                                           "another may take it over (after looking it up)")
+    fallback: Literal["console", "email", "none"] = Field(
+        default="console", description="where alerts also go when Slack cannot deliver them")
+    fallback_after: int = Field(default=120, ge=0,
+                                description="seconds an alert waits for Slack before the fallback gets it")
+    fallback_timeout: int = Field(default=10, ge=1, description="longest wait for the fallback (SMTP), seconds")
 
 
 class ScheduleSettings(_Model):
     digest_time: Clock = Field(default="08:00", description="office time of the daily digest, HH:MM")
     jitter: int = Field(default=30, ge=0)
+
+
+class EngineSettings(_Model):
+    name: Literal["inline", "celery"] = Field(
+        default="inline", description="inline: one process does everything; celery: `run` enqueues, workers do")
+    deliver_every: float = Field(default=2.0, gt=0, description="seconds between delivery tasks (celery)")
+    visibility_timeout: int = Field(
+        default=1800, ge=5, description="seconds before a task taken by a worker that died is given to another "
+                                        "(Redis broker); longer than the longest task")
+    rate_limit_prefix: str = Field(default="newsdesk:rate:", description="Redis key prefix of the shared "
+                                                                         "Slack rate limit")
 
 
 class CrawlSettings(_Model):
@@ -348,10 +371,11 @@ class SpikeSettings(_Model):
 
 
 class ContactSettings(_Model):
-    name: str = Field(description="a press contact printed on releases")
+    agency: str = Field(description="the agency (short name) whose releases name this contact")
+    name: str = Field(description="a press contact printed on that agency's releases")
     title: str = Field(default="", description="their title, e.g. 科長")
     phone: str = ""
-    email: str = ""
+    email: Annotated[str, AfterValidator(lambda v: _email(v) if v else v)] = ""
 
 
 class PlatformSettings(_Model):
@@ -383,7 +407,8 @@ class FeedSettings(_Model):
 
 
 class PressSettings(_Model):
-    contacts: list[ContactSettings] = Field(default_factory=list)
+    contacts: list[ContactSettings] = Field(
+        default_factory=list, description="press contacts per agency; none are shipped (no invented contact)")
     template_dir: str | None = Field(
         default=None, description="folder whose templates override the shipped ones")
     second_approver: bool = Field(default=True, description="the approver must not be the author")
@@ -398,6 +423,19 @@ class PressSettings(_Model):
         default=0.4, gt=0, le=1, description="share of the release's character pairs an article must repeat")
     feed: FeedSettings = FeedSettings()
     platforms: dict[str, PlatformSettings] = Field(default_factory=dict)
+
+
+class WebSettings(_Model):
+    host: str = Field(default="127.0.0.1", description="address `newsdesk web` listens on")
+    port: int = Field(default=8000, ge=1, le=65535, description="its port")
+    secret_file: str = Field(default="var/web-secret.key",
+                             description="session signing key, made on first start (NEWSDESK_SECRET_KEY wins)")
+    session_hours: float = Field(default=12, gt=0, description="a login lasts this long")
+    secure_cookies: bool = Field(default=False, description="mark the session cookie Secure (behind HTTPS)")
+    login_attempts: int = Field(default=5, ge=1, description="failed logins allowed per name and address ...")
+    login_window_minutes: float = Field(default=15, gt=0, description="... in this many minutes")
+    poll_seconds: int = Field(default=20, ge=1, description="how often the inbox asks for new alerts")
+    page_size: int = Field(default=30, ge=5, le=500, description="cards or rows per page")
 
 
 class Settings(_Model):
@@ -420,6 +458,8 @@ class Settings(_Model):
     triage: TriageSettings = TriageSettings()
     spikes: SpikeSettings = SpikeSettings()
     press: PressSettings = PressSettings()
+    web: WebSettings = WebSettings()
+    engine: EngineSettings = EngineSettings()
     config_path: str | None = Field(default=None, description="where these settings came from")
 
     @model_validator(mode="before")
@@ -461,6 +501,10 @@ class Settings(_Model):
 
     def agency_names(self) -> list[str]:
         return [a.short for a in self.agencies]
+
+    def contacts_for(self, agency: str) -> list[ContactSettings]:
+        """The press contacts configured for ``agency`` (none is invented when there are none)."""
+        return [c for c in self.press.contacts if c.agency == agency]
 
     def notifier_names(self) -> list[str]:
         """Which notifiers alerts go to: Slack when its token is set, e-mail when an SMTP host is set,
@@ -614,6 +658,9 @@ def _check_references(settings: Settings, origin: str) -> None:
                               "is not a declared secret (pipeline/settings.py ENVIRONMENT)")
     if settings.office.name not in known:
         raise ConfigError(f"{origin}: office.name: {settings.office.name!r} is not one of the [[agencies]]")
+    for i, contact in enumerate(settings.press.contacts):
+        if contact.agency not in known:
+            raise ConfigError(f"{origin}: press.contacts.{i}.agency: unknown agency {contact.agency!r}")
     for i, rule in enumerate(settings.triage.rules):
         for a in rule.agencies:
             if a not in known:

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pipeline.models import Alert, ItemRow, MatchRow, SentimentScore, utcnow
-from pipeline.settings import Settings
+from pipeline.settings import Settings, SpikeSettings
 from pipeline.stages.dedupe import take_lock
 
 
@@ -67,11 +67,18 @@ def _counts(session: Session, start: datetime, end: datetime) -> Counter[tuple[s
     return Counter((s, n, k) for s, n, k, _ in seen)
 
 
-def detect(session: Session, settings: Settings, now: datetime | None = None) -> list[Spike]:
-    """Spikes in the window ending at ``now``, with their details filled in."""
-    cfg = settings.spikes
+def detect(session: Session, settings: Settings, now: datetime | None = None,
+           window: timedelta | None = None) -> list[Spike]:
+    """Spikes in the window ending at ``now`` (default ``[spikes] window_minutes``; the daily digest
+    asks about its whole period with the same rule), with their details filled in."""
+    return detect_with(session, settings.spikes, now, window)
+
+
+def detect_with(session: Session, cfg: SpikeSettings, now: datetime | None = None,
+                window: timedelta | None = None) -> list[Spike]:
+    """:func:`detect` with the ``[spikes]`` settings alone."""
     now = now or utcnow()
-    window = timedelta(minutes=cfg.window_minutes)
+    window = window or timedelta(minutes=cfg.window_minutes)
     current = _counts(session, now - window, now)
     spikes = []
     for (scope, name, kind), count in sorted(current.items()):

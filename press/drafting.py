@@ -8,14 +8,16 @@ draft is checked against every template before it is saved.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from pipeline.items import Item, Match
 from pipeline.models import Alert, ItemRow, MatchRow, Release, Response, utcnow
+from pipeline.responses import primary_agency
 from pipeline.settings import Settings
 from press import templating
 from press.workflow import record
@@ -69,7 +71,9 @@ def context(release: Release, settings: Settings, when: datetime | None = None) 
         paragraphs=paragraphs,
         lead=paragraphs[0] if paragraphs else "",
         office=settings.office,
-        contacts=list(settings.press.contacts),
+        # an imported release keeps the contact its own body names; none is added or invented
+        contacts=[] if release.imported else settings.contacts_for(release.agency),
+        fragment=False,  # True: the HTML templates give the <article> alone (the feed's content)
         fields=fields,
         url=release.url or fields.get("url"),
         date=when or release.published_at or release.scheduled_at or utcnow(),
@@ -81,11 +85,22 @@ def context(release: Release, settings: Settings, when: datetime | None = None) 
     return ctx
 
 
-def render_release(release: Release, settings: Settings, fmt: str = "txt") -> str:
+def render_release(release: Release, settings: Settings, fmt: str = "txt", *, fragment: bool = False) -> str:
+    """The release as a document; ``fragment`` (HTML): the ``<article>`` alone, for embedding."""
     if fmt not in templating.FORMATS:
         raise DraftError(f"format {fmt!r}: choose from {', '.join(templating.FORMATS)}")
     env = templating.environment(settings)
-    return templating.render(env, f"{release.kind}.{fmt}.j2", context(release, settings))
+    ctx = context(release, settings)
+    ctx["fragment"] = fragment
+    return templating.render(env, f"{release.kind}.{fmt}.j2", ctx)
+
+
+def missing_contact(release: Release, settings: Settings) -> str | None:
+    """A warning when the release's agency has no press contact configured (none is invented)."""
+    if release.imported or settings.contacts_for(release.agency):
+        return None
+    return (f"no press contact is configured for {release.agency}: the release names none. "
+            f"Add one under [[press.contacts]] (agency = \"{release.agency}\", name, title, phone, email).")
 
 
 def check_templates(release: Release, settings: Settings) -> None:
@@ -96,23 +111,56 @@ def check_templates(release: Release, settings: Settings) -> None:
         templating.render(env, f"{release.kind}.{fmt}.j2", ctx)
 
 
-def story_from_alert(session: Session, alert_id: int) -> tuple[dict[str, Any], ItemRow]:
+def story_from_alert(session: Session, alert_id: int,
+                     outlet_name: Callable[[str], str] = str) -> tuple[dict[str, Any], ItemRow]:
+    """The story an alert is about; ``outlet_name`` turns an outlet code into its name (中央社 for cna)."""
     alert = session.get(Alert, alert_id)
     if alert is None:
         raise DraftError(f"--from-alert {alert_id}: no such alert")
     item = session.get(ItemRow, alert.item_id) if alert.item_id else None
     if item is None:
         raise DraftError(f"--from-alert {alert_id}: the alert's story is no longer stored")
+    story, _ = story_from_item(session, item.id, outlet_name)
+    story["alert_id"] = alert.id
+    return story, item
+
+
+def story_from_item(session: Session, item_id: int,
+                    outlet_name: Callable[[str], str] = str) -> tuple[dict[str, Any], ItemRow]:
+    """The story a statement answers, from a stored item (the dashboard drafts from its inbox card)."""
+    item = session.get(ItemRow, item_id)
+    if item is None:
+        raise DraftError(f"item {item_id}: no such item")
+    code = item.outlet or item.source
     story = {
         "title": item.headline,
-        "outlet": item.outlet or item.source,
+        "outlet": outlet_name(code),
+        "outlet_code": code,
         "url": item.url,
         "published_at": (item.published_at or item.collected_at).isoformat(),
         "item_id": item.id,
-        "alert_id": alert.id,
+        "alert_id": None,
         "cluster_id": item.cluster_id,
     }
     return story, item
+
+
+def routed_agency(session: Session, item: ItemRow) -> str | None:
+    """The agency that answers for a story: the routed bureau (``items.agency``), else the agency its
+    response was assigned to, else the best of its matches (a topic first, then the most terms)."""
+    if item.agency:
+        return item.agency
+    conds = [Response.item_id == item.id]
+    if item.cluster_id:
+        conds.append(Response.cluster_id == item.cluster_id)
+    assigned = session.scalar(select(Response.agency).where(or_(*conds), Response.agency.is_not(None))
+                              .order_by(Response.id).limit(1))
+    if assigned:
+        return assigned
+    rows = session.scalars(select(MatchRow).where(MatchRow.item_id == item.id).order_by(MatchRow.id))
+    probe = Item(url=item.url, title="", text="", source="")
+    probe.matches = [Match(m.rule, [m.agency], list(m.terms or []), m.kind) for m in rows]
+    return primary_agency(probe)
 
 
 def draft(
@@ -121,20 +169,24 @@ def draft(
     *,
     kind: str,
     author: str,
+    author_id: int | None = None,
     title: str | None = None,
     agency: str | None = None,
     body: str = "",
     fields: Mapping[str, Any] | None = None,
     from_alert: int | None = None,
+    from_item: int | None = None,
+    outlet_name: Callable[[str], str] = str,
 ) -> Release:
     """Create a draft (checked against its templates) and record the first transition."""
     if kind not in templating.KINDS:
         raise DraftError(f"--kind {kind!r}: choose from {', '.join(templating.KINDS)}")
     meta: dict[str, Any] = {"fields": dict(fields or {})}
-    if from_alert is not None:
-        story, item = story_from_alert(session, from_alert)
+    if from_alert is not None or from_item is not None:
+        story, item = story_from_alert(session, from_alert, outlet_name) if from_alert is not None \
+            else story_from_item(session, from_item, outlet_name)  # type: ignore[arg-type]
         meta["story"] = story
-        agency = agency or session.scalar(select(MatchRow.agency).where(MatchRow.item_id == item.id).limit(1))
+        agency = agency or routed_agency(session, item)
         title = title or f"有關「{item.headline}」報導之說明"
     agency = agency or settings.office.name
     if agency not in settings.agency_names():
@@ -150,6 +202,7 @@ def draft(
         body=body,
         status="draft",
         author=author,
+        author_id=author_id,
         timezone=settings.office.timezone,
         meta=meta,
     )
@@ -157,7 +210,7 @@ def draft(
     session.add(release)
     session.flush()
     record(session, release, "", "draft", author)
-    if from_alert is not None:
+    if "story" in meta:
         _link_response(session, release, meta["story"])
     return release
 

@@ -1,4 +1,10 @@
-"""The office's own releases feed (Atom 1.0), written by newsdesk from the published releases."""
+"""The office's own releases feed (Atom 1.0, RFC 4287), written by newsdesk from the published releases.
+
+Each entry has an id, a title, updated/published times, a link (the release's page, else its place in
+the feed), the agency as a category, a plain-text summary (the lead paragraph) and the release as
+HTML content: the ``<article>`` alone, not a whole document. The file is replaced atomically and is
+readable by others (mode 0644): a web server serves it.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +28,17 @@ def entry_id(settings: Settings, release: Release) -> str:
     host = urlsplit(settings.press.feed.url).hostname or "newsdesk.invalid"
     day = (release.published_at or release.created_at or utcnow()).date().isoformat()
     return f"tag:{host},{day}:release-{release.id}"
+
+
+def entry_link(settings: Settings, release: Release) -> str:
+    """The release's own page, else its place in the feed (an entry always has a link)."""
+    return release.url or f"{settings.press.feed.url}#release-{release.id}"
+
+
+def summary(release: Release, limit: int = 200) -> str:
+    """The lead paragraph as plain text, clipped to ``limit`` characters."""
+    lead = next((p.strip() for p in (release.body or "").splitlines() if p.strip()), release.title)
+    return lead if len(lead) <= limit else lead[: limit - 1] + "…"
 
 
 def build_feed(session: Session, settings: Settings) -> bytes:
@@ -48,11 +65,12 @@ def build_feed(session: Session, settings: Settings) -> bytes:
         when = (release.published_at or utcnow()).isoformat()
         ET.SubElement(entry, f"{{{ATOM}}}updated").text = when
         ET.SubElement(entry, f"{{{ATOM}}}published").text = when
-        if release.url:
-            ET.SubElement(entry, f"{{{ATOM}}}link", {"rel": "alternate", "href": release.url})
+        ET.SubElement(entry, f"{{{ATOM}}}link", {"rel": "alternate", "type": "text/html",
+                                                 "href": entry_link(settings, release)})
         ET.SubElement(entry, f"{{{ATOM}}}category", {"term": release.agency})
+        ET.SubElement(entry, f"{{{ATOM}}}summary", {"type": "text"}).text = summary(release)
         content = ET.SubElement(entry, f"{{{ATOM}}}content", {"type": "html"})
-        content.text = render_release(release, settings, "html")
+        content.text = render_release(release, settings, "html", fragment=True)
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
 
 
@@ -64,5 +82,6 @@ def write_feed(session: Session, settings: Settings) -> Path:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".feed-")
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
+    os.chmod(tmp, 0o644)  # mkstemp makes it 0600; the feed is public and a web server reads it
     os.replace(tmp, path)
     return path

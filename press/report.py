@@ -6,8 +6,10 @@ The release table is reproduced exactly as the report prints it::
     | 本處發布新聞稿 | 25 | ... | 254 |      (本處: the office, ``office.name``)
     | 全府發布新聞稿 | 594 | ... | 3,962 |    (全府: every agency)
 
-then posts per platform and per media type, and responses per agency. The figures are the sentences
-of the report's §五 (releases, mayoral press conferences, responses, video posts), each with its count.
+then press conferences, posts per platform and per media type, and responses per agency. The figures
+are the sentences of the report's §五 in its own wording, each with its count: releases (本處與全府各
+發布新聞稿 N 則及 N 則), conferences the Mayor hosted (計安排市長主持 N 場府級記者會), responses (計回應 N 則)
+and video posts on the Mayor's platforms (計發布 N 則影音貼文).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.settings import Settings
 from pipeline.tables import Column, Table, as_markdown
+from press.conferences import tally_conferences
 from press.roc import ROC_OFFSET, Period
 from press.tally import TallyRow, tally_posts, tally_releases, tally_responses
 
@@ -105,6 +108,26 @@ def releases_rows(session: Session, settings: Settings, period: Period) -> list[
     return [("本處發布新聞稿", list(office)), ("全府發布新聞稿", everyone)]
 
 
+#: Where the report counts video posts: the Mayor's Facebook, Instagram, YouTube and Threads.
+MAYOR_PLATFORMS = ("facebook", "instagram", "youtube", "threads")
+MEDIA_ROWS = {"video": "影音貼文", "image": "圖文貼文", "text": "文字貼文"}
+
+
+def conference_rows(session: Session, settings: Settings, period: Period) -> list[tuple[str, list[int]]]:
+    rows = tally_conferences(session, period.start, period.end, ("month", "host"), tz=settings.office.timezone)
+    per_host = by_month(rows, period)
+    zero = [0] * len(period.months)
+    return [("市長主持府級記者會", per_host.get("市長主持", zero)), ("其他記者會", per_host.get("其他", zero))]
+
+
+def media_rows(session: Session, settings: Settings, period: Period,
+               platforms: tuple[str, ...] = ()) -> list[tuple[str, list[int]]]:
+    rows = tally_posts(session, period.start, period.end, ("month", "media"), tz=settings.office.timezone,
+                       platforms=platforms)
+    per_media = by_month(rows, period)
+    return [(name, per_media.get(kind, [0] * len(period.months))) for kind, name in MEDIA_ROWS.items()]
+
+
 def posts_rows(session: Session, settings: Settings, period: Period) -> list[tuple[str, list[int]]]:
     rows = tally_posts(session, period.start, period.end, ("month", "platform"), tz=settings.office.timezone)
     per_platform = by_month(rows, period)
@@ -129,18 +152,26 @@ def build_report(session: Session, settings: Settings, period: Period, calendar:
     """Every figure and table of the office's report for ``period``."""
     label = period_label(period, calendar)
     releases = releases_rows(session, settings, period)
+    conferences = conference_rows(session, settings, period)
     posts = posts_rows(session, settings, period)
+    media = media_rows(session, settings, period)
     responses = responses_rows(session, settings, period)
     office, everyone = (sum(c) for _, c in releases)
+    mayor = sum(conferences[0][1])
+    videos = sum(media_rows(session, settings, period, MAYOR_PLATFORMS)[0][1])
     report = Report(period, label)
     report.figures = [
         Figure("releases", "本處與全府發布新聞稿", everyone,
                f"{label}本處與全府各發布新聞稿 {office:,} 則及 {everyone:,} 則"),
+        Figure("conferences", "市長主持府級記者會", mayor, f"{label}計安排市長主持 {mayor:,} 場府級記者會"),
         Figure("responses", "回應輿情", _sum(responses), f"{label}計回應 {_sum(responses):,} 則"),
+        Figure("video_posts", "市長社群平臺影音貼文", videos, f"{label}計發布 {videos:,} 則影音貼文"),
     ]
     report.tables = [
         month_table("新聞稿", f"{label}新聞稿發布則數", period, releases, total_row=False),
+        month_table("記者會", f"{label}記者會場次", period, conferences, total_row=True),
         month_table("社群貼文", f"{label}社群平臺貼文則數", period, posts, total_row=True),
+        month_table("貼文類型", f"{label}社群貼文則數（依類型）", period, media, total_row=True),
         month_table("輿情回應", f"{label}輿情回應則數（依機關）", period, responses, total_row=True),
     ]
     return report

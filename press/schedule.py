@@ -2,9 +2,14 @@
 
 :func:`schedule_release` turns an approved release into one post per platform at the embargo time
 or the platform's next slot. :func:`run_due` is what the single scheduler process calls on an
-interval: it publishes the releases and posts that are due. Before a platform is called, a
-``started`` attempt is committed; the platform's id is committed right after. A post whose last try
-has an unknown outcome (a process left it ``publishing``; the platform's answer was lost) is never
+interval: it publishes the releases and posts that are due. Before a platform is called, the post
+is *claimed*: one ``UPDATE`` gives it a lease (owner and expiry, :mod:`pipeline.leases`), only if it
+is still in the state we read and nobody holds it, so any number of schedulers and workers publish
+each post once; a live ``publishing`` lease is never taken over, and every write after the call is
+fenced by the lease (a holder that lost it writes nothing). A ``started`` attempt is committed with
+the claim; the platform's id is committed right after. A post whose last try
+has an unknown outcome (a process left it ``publishing`` and its lease expired or its process is
+gone; the platform's answer was lost) is never
 sent again blindly: :func:`settle_uncertain` asks the platform first (``Publisher.confirm``) and
 records it as published, sends it again where that cannot make a second post, or holds it for a
 person.
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import time as clock
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -21,11 +27,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
 
+from pipeline import leases
 from pipeline.models import Alert, Post, PublishAttempt, Release
 from pipeline.redact import redact
 from pipeline.settings import Settings
@@ -44,7 +50,8 @@ MEDIA_KINDS = {
     "threads": ("image/",),
     "youtube": ("video/",),
 }
-PENDING = ("scheduled", "retrying", "publishing")
+PENDING = ("scheduled", "retrying", "publishing")  # publishing: only once its lease is free
+LEASE_SECONDS = 1800.0  # a publish (an upload, container polling) may take long; renewed on progress
 
 
 class ScheduleError(ValueError):
@@ -103,6 +110,14 @@ def media_items(paths: Sequence[str], base_url: str) -> list[dict[str, Any]]:
             item["url"] = f"{base_url.rstrip('/')}/{path.name}"
         items.append(item)
     return items
+
+
+def media_type(media: Sequence[Mapping[str, Any]]) -> str:
+    """``video``, ``image`` or ``text``: what a post carries, as the office's report counts posts."""
+    kinds = [str(m.get("type") or "") for m in media]
+    if any(k.startswith("video/") for k in kinds):
+        return "video"
+    return "image" if any(k.startswith("image/") for k in kinds) else "text"
 
 
 def _media_for(platform: str, media: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -172,6 +187,7 @@ def schedule_release(
                 platform=name,
                 text=outgoing.text,
                 media=outgoing.media,
+                media_type=media_type(outgoing.media),
                 status="scheduled",
                 scheduled_at=next_slot(at, slots, tz),
                 timezone=tz,
@@ -189,6 +205,37 @@ def schedule_release(
     return posts
 
 
+def plan_due(session: Session, settings: Settings, at: datetime,
+             publishers: Mapping[str, Publisher] | None = None) -> list[str]:
+    """What :func:`run_due` would do at ``at``, one line each, changing nothing (``publish --dry-run``)."""
+    pubs = dict(publishers) if publishers is not None else registry.build(settings)
+    tz = settings.office.timezone
+    lines: list[str] = []
+    out_by_then = set(session.scalars(select(Release.id).where(Release.status == "published")))
+    for release in session.scalars(select(Release).where(Release.status == "scheduled", Release.scheduled_at <= at)
+                                   .order_by(Release.scheduled_at, Release.id)):
+        assert release.scheduled_at is not None
+        out_by_then.add(release.id)
+        lines.append(f"release {release.id}: would be published "
+                     f"(embargo {roc.roc_datetime(release.scheduled_at, tz)}) {release.title}")
+    posts = session.scalars(select(Post).where(Post.status.in_(PENDING), Post.scheduled_at <= at)
+                            .order_by(Post.scheduled_at, Post.id))
+    for post in posts:
+        assert post.scheduled_at is not None
+        when = roc.roc_datetime(post.scheduled_at, tz)
+        pub = pubs.get(post.platform)
+        if post.release_id is not None and post.release_id not in out_by_then:
+            what = "would wait: its release is not out yet"
+        elif pub is None:
+            what = f"would be held: {post.platform} is not enabled"
+        elif getattr(pub, "dry_run", False):
+            what = "would be simulated (dry run: the platform's token is not set)"
+        else:
+            what = "would be published"
+        lines.append(f"post {post.id} ({post.platform}, due {when}): {what}")
+    return lines
+
+
 def run_due(
     session: Session, settings: Settings, now: datetime, publishers: Mapping[str, Publisher] | None = None
 ) -> RunSummary:
@@ -204,9 +251,12 @@ def run_due(
         session.commit()
     if summary.releases:
         write_feed(session, settings)
+    session.commit()  # the lease look-ups below use their own connections
+    sessions = sessionmaker(session.get_bind(), expire_on_commit=False)
+    free = leases.free(Post, now, leases.dead_owners(sessions, Post, now=now))
     posts = session.scalars(
         select(Post)
-        .where(Post.status.in_(PENDING), Post.scheduled_at <= now)
+        .where(Post.status.in_(PENDING), Post.scheduled_at <= now, or_(Post.status != "publishing", free))
         .order_by(Post.scheduled_at, Post.id)
     ).all()
     for post in posts:
@@ -253,25 +303,50 @@ def _run_post(
         now,
     )
     limit = settings.press.max_attempts
-    if post.status == "publishing" and settle_uncertain(session, post, pub, outgoing, now, summary, limit):
-        return  # left publishing by a process that stopped: confirmed, held or asked again later
+    owner = None
+    if post.status == "publishing":  # its lease is free: the holder stopped, the outcome is unknown
+        owner = _claim(session, post, now)
+        if owner is None:
+            return  # another scheduler took it first
+        if settle_uncertain(session, post, pub, outgoing, now, summary, limit):
+            _release(session, post, owner)
+            return  # confirmed, held or asked again later
+    if not _ready(session, settings, post, pub, outgoing, now, summary, limit):
+        if owner is not None:
+            _release(session, post, owner)
+        return
+    if owner is None:
+        owner = _claim(session, post, now)
+        if owner is None:
+            return  # another scheduler process took it (or it changed since we read it)
+    post.status = "publishing"
+    _publish(session, settings, post, pub, outgoing, owner, now, summary)
+
+
+def _ready(session: Session, settings: Settings, post: Post, pub: Publisher, outgoing: Outgoing, now: datetime,
+           summary: RunSummary, limit: int) -> bool:
+    """Whether the post goes out now: due, its last outcome settled, its slot, the daily limit, valid."""
     due = _due_at(post)
     if due is not None and due > now:
-        return
+        return False
     if (post.meta or {}).get("uncertain") and settle_uncertain(session, post, pub, outgoing, now, summary, limit):
-        return
+        return False
     if post.status == "scheduled" and post.scheduled_at and _missed(post, settings, now, summary):
-        return
+        return False
     if pub.daily_limit and _published_last_day(session, post.platform, now) >= pub.daily_limit:
         _meta(post, next_attempt_at=(now + timedelta(hours=1)).isoformat())
         summary.deferred += 1
-        return
+        return False
     problems = pub.validate(outgoing)
     if problems:
         _fail(session, post, now, summary, "invalid", "; ".join(problems))
-        return
-    if not _claim(session, post):
-        return  # another scheduler process took it
+        return False
+    return True
+
+
+def _publish(session: Session, settings: Settings, post: Post, pub: Publisher, outgoing: Outgoing, owner: str,
+             now: datetime, summary: RunSummary) -> None:
+    """Call the platform for a claimed post and record the outcome, fenced by the lease."""
     for stale in session.scalars(
         select(PublishAttempt).where(PublishAttempt.post_id == post.id, PublishAttempt.status == "started")
     ):
@@ -280,9 +355,13 @@ def _run_post(
     session.add(attempt)
     _meta(post, attempts=int((post.meta or {}).get("attempts", 0)) + 1)
     session.commit()  # the try is on record before the platform is called
+    started = clock.monotonic()
 
     def progress(values: dict[str, Any]) -> None:
         _meta(post, **values)
+        # Renew the lease: ``now`` moved on by the time this publish has taken so far.
+        until = now + timedelta(seconds=clock.monotonic() - started + LEASE_SECONDS)
+        leases.fenced(session, Post, post.id, owner, lease_until=until)
         session.commit()
 
     try:
@@ -290,6 +369,7 @@ def _run_post(
     except PublishError as exc:
         attempt.status, attempt.error_code, attempt.error = exc.kind, exc.code, exc.message
         _classify(session, settings, post, exc, now, summary)
+        _release(session, post, owner)
         return
     except Exception as exc:  # noqa: BLE001 - a bug must not lose the post or post it twice
         error = redact(f"{type(exc).__name__}: {exc}")
@@ -300,9 +380,20 @@ def _run_post(
         summary.problems.append(f"post {post.id} ({post.platform}): unexpected {error}")
         summary.held += post.status == "held"
         summary.retrying += post.status == "retrying"
+        _release(session, post, owner)
         return
     attempt.status, attempt.external_id = "published", result.external_id
     _record_published(post, pub, result, now, summary)
+    _release(session, post, owner)
+
+
+def _release(session: Session, post: Post, owner: str) -> None:
+    """End the lease with the outcome; if the lease was lost meanwhile, keep the new holder's work."""
+    if not leases.release(session, Post, post.id, owner, status=post.status):
+        log.warning("post %s: lease lost while publishing; another scheduler owns it now", post.id)
+        session.rollback()
+        return
+    session.commit()
 
 
 def _record_published(post: Post, pub: Publisher, result: Published, now: datetime, summary: RunSummary) -> None:
@@ -372,24 +463,20 @@ def settle_uncertain(
     return False
 
 
-def _claim(session: Session, post: Post) -> bool:
-    """Compare-and-set the post to ``publishing``, so two schedulers never publish the same post."""
-    before = post.status
-    try:
-        result = session.execute(
-            update(Post).where(Post.id == post.id, Post.status == before).values(status="publishing"),
-            execution_options={"synchronize_session": False},
-        )
-    except OperationalError:
-        # SQLite: another scheduler wrote since this transaction read (its snapshot is stale, or the
-        # write lock stayed busy): it may have taken the post, so leave it to the next tick.
-        session.rollback()
-        return False
-    if getattr(result, "rowcount", 1) != 1:
-        session.rollback()
-        return False
-    post.status = "publishing"
-    return True
+def _claim(session: Session, post: Post, now: datetime) -> str | None:
+    """Lease the post as ``publishing`` if it is still as we read it; the lease owner, or None.
+
+    Changes made to ``post`` before the claim (meta, a moved slot) are committed first.
+    """
+    before, attempts = post.status, int((post.meta or {}).get("attempts", 0))
+    session.commit()  # the claim runs in its own short transaction
+    sessions = sessionmaker(session.get_bind(), expire_on_commit=False)
+    owner = leases.claim_key(sessions, Post, post.id, Post.status == before, seconds=LEASE_SECONDS, now=now,
+                             values={"status": "publishing"})
+    session.refresh(post)
+    if owner is None or int((post.meta or {}).get("attempts", 0)) != attempts:
+        return None  # taken, or another process tried it in between: leave it to the next tick
+    return owner
 
 
 def _missed(post: Post, settings: Settings, now: datetime, summary: RunSummary) -> bool:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from pipeline.models import Post, Release, Response
 from press.roc import month_key
 
-GROUPS = ("month", "agency", "platform", "kind")
+GROUPS = ("month", "agency", "platform", "kind", "media")
 
 
 @dataclass(frozen=True)
@@ -65,15 +65,18 @@ def tally_posts(
     by: Sequence[str] = ("month", "platform"),
     *,
     tz: str = "Asia/Taipei",
+    platforms: Sequence[str] = (),
 ) -> list[TallyRow]:
-    """Published posts per platform and month."""
-    _check_by(by, ("month", "platform"))
-    stmt = select(Post.published_at, Post.platform).where(
+    """Published posts per platform, month and media type (video, image, text)."""
+    _check_by(by, ("month", "platform", "media"))
+    stmt = select(Post.published_at, Post.platform, Post.media_type).where(
         Post.status == "published", Post.published_at >= start, Post.published_at < end
     )
+    if platforms:
+        stmt = stmt.where(Post.platform.in_(platforms))
     counter: Counter[tuple[str, ...]] = Counter()
-    for published, platform in session.execute(stmt):
-        values = {"month": month_key(published, tz) if published else "", "platform": platform}
+    for published, platform, media in session.execute(stmt):
+        values = {"month": month_key(published, tz) if published else "", "platform": platform, "media": media}
         counter[tuple(values[b] for b in by)] += 1
     return _rows(counter)
 

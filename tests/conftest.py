@@ -47,3 +47,11 @@ def sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
 def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
     with sessions() as s:
         yield s
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database URL on each backend: SQLite, then PostgreSQL (skipped without a server)."""
+    from tests.backends import url_for
+
+    yield from url_for(request.param, tmp_path)

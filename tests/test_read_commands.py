@@ -24,6 +24,9 @@ READERS = [
     ["tally", "responses"],
     ["tally", "routed"],
     ["tally", "pickup"],
+    ["tally", "conferences"],
+    ["press", "conference", "list"],
+    ["press", "post", "show", "1"],
     ["report", "--half", "113H1"],
 ]
 

@@ -39,7 +39,8 @@ def config_check(app: App, as_json: bool) -> None:
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.pass_obj
 def alerts_list(app: App, status: str | None, limit: int) -> None:
-    """The latest alerts: when, status, channel, headline and agencies."""
+    """The latest alerts: alert id, item id, when, status, channel, headline and agencies
+    (`alerts mark` takes the alert id)."""
     tz = ZoneInfo(app.settings.office.timezone)
     with app.read_session() as session:
         query = select(Alert, ItemRow).outerjoin(ItemRow, Alert.item_id == ItemRow.id)
@@ -52,7 +53,8 @@ def alerts_list(app: App, status: str | None, limit: int) -> None:
             when = alert.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
             title = item.headline if item is not None else alert.payload.get("title", "")
             agencies = "、".join(sorted({m.agency for m in item.matches})) if item is not None else ""
-            click.echo(f"{alert.id:>5} {when} {alert.status:<7} {alert.notifier}:{alert.channel} "
+            story = f"item {item.id}" if item is not None else "no item"
+            click.echo(f"{alert.id:>5} ({story}) {when} {alert.status:<7} {alert.notifier}:{alert.channel} "
                        f"{title} [{agencies}]")
 
 

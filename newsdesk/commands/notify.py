@@ -79,12 +79,10 @@ def register(main: click.Group, **groups: click.Group) -> None:
             if not watch:
                 _deliver(app)
                 return
+            from newsdesk.delivery import start_workers
+
             stop = threading.Event()
-            workers = [threading.Thread(target=outbox.run_worker, args=(app.sessions, n, stop), daemon=True,
-                                        kwargs={"policy": outbox.RetryPolicy.from_settings(app.settings)})
-                       for n in notifiers_from_settings(app.settings)]
-            for w in workers:
-                w.start()
+            workers = start_workers(app, notifiers_from_settings(app.settings), stop)
             try:
                 while any(w.is_alive() for w in workers):
                     stop.wait(1.0)
@@ -95,28 +93,42 @@ def register(main: click.Group, **groups: click.Group) -> None:
 
     @main.command("digest")
     @click.option("--since", default="24h", show_default=True, help="period: 90m, 24h, 7d")
+    @click.option("--until", "until_text", help="end of the period, office time (default now)")
+    @click.option("--format", "fmt", type=click.Choice(["text", "slack", "html", "json"]), default="text",
+                  show_default=True, help="text: a terminal; slack: the Block Kit sent to Slack; html: the "
+                                          "e-mail; json: numbers per agency")
     @click.option("--send", is_flag=True, help="send it with the configured notifiers, not only print it")
     @click.option("--png", type=click.Path(dir_okay=False, path_type=Path), help="also write the chart here")
-    @click.option("--json", "as_json", is_flag=True, help="numbers per agency as JSON")
+    @click.option("--json", "as_json", is_flag=True, hidden=True, help="same as --format json")
     @click.pass_obj
-    def digest(app: App, since: str, send: bool, png: Path | None, as_json: bool) -> None:
-        """Summary of the period: top stories per agency, sentiment mix, responses, spikes."""
+    def digest(app: App, since: str, until_text: str | None, fmt: str, send: bool, png: Path | None,
+               as_json: bool) -> None:
+        """Summary of the period (by publication time): stories per agency with their copies counted,
+        the sentiment mix, responses, and spikes by the same rule as `newsdesk spikes`."""
+        from newsdesk.output import outlet_name
+        from notifications import digest_render
+        from press.roc import parse_local_datetime
+
         try:
             period = parse_since(since)
+            now = parse_local_datetime(until_text, app.settings.office.timezone) if until_text else utcnow()
         except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--since") from None
-        now = utcnow()
+            raise click.BadParameter(str(exc), param_hint="--since/--until") from None
         with app.read_session() as session:
-            d = collect(session, now - period, now, app.settings.office.timezone)
-        click.echo(json.dumps(by_agency(d), ensure_ascii=False) if as_json else render_text(d))
+            d = collect(session, now - period, now, app.settings.office.timezone, spikes=app.settings.spikes,
+                        outlet_name=outlet_name)
+        fmt = "json" if as_json else fmt
+        shown = {"text": lambda: render_text(d), "json": lambda: json.dumps(by_agency(d), ensure_ascii=False),
+                 "slack": lambda: json.dumps({"text": digest_render.fallback(d), "blocks": digest_render.blocks(d)},
+                                             ensure_ascii=False, indent=1),
+                 "html": lambda: digest_render.html(d)}
+        click.echo(shown[fmt]())
         if png is not None:
-            from notifications.digest import chart_png
-
-            png.write_bytes(chart_png(d))
+            png.write_bytes(digest_render.chart_png(d))
         if send:
             try:
                 for notifier in notifiers_from_settings(app.settings):
-                    send_digest(notifier, digest_channel(app.settings), d)
+                    send_digest(notifier, digest_channel(app.settings), d, key=f"digest:manual:{now.isoformat()}")
             except NotifierError as exc:
                 raise click.ClickException(str(exc)) from None
 

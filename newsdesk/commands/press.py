@@ -13,7 +13,8 @@ import click
 from sqlalchemy import select
 
 from newsdesk.app import App
-from pipeline.models import Post, Release, utcnow
+from pipeline.models import Post, Release, User, utcnow
+from pipeline.users import resolve
 from press import roc
 from press.agencies import AgencyNames
 from press.drafting import DraftError, draft, parse_sets, render_release
@@ -43,8 +44,13 @@ actor_option = click.option(
     "actor",
     default=getpass.getuser,
     show_default="your login",
-    help="who does this (stored with the transition)",
+    help="who does this: an existing user (`newsdesk users list`), stored with the transition",
 )
+
+
+def _user(session: Any, name: str) -> User:
+    """``--as``: an existing, active user (names compared after NFKC and whitespace folding)."""
+    return resolve(session, name)
 
 
 def _release(session: Any, release_id: int) -> Release:
@@ -54,8 +60,38 @@ def _release(session: Any, release_id: int) -> Release:
     return release
 
 
+def has_terminal() -> bool:
+    """A person at a terminal (standard input and output both are): only then is $EDITOR opened."""
+    import sys
+
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def edit_text(initial: str, what: str, instead: str) -> str:
+    """Text from $EDITOR, only on a terminal; lines starting with # are dropped. Without a terminal
+    (a script, a pipe) a clear message says what to give instead."""
+    if not has_terminal():
+        raise click.UsageError(f"no {what} given, and there is no terminal to open $EDITOR in: give {instead}")
+    text = click.edit(initial or f"# {what}（以 # 開頭的行會刪除）\n", extension=".txt") or ""
+    return "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+
+
+def warn_contact(release: Release, settings: Any) -> None:
+    from press.drafting import missing_contact
+
+    warning = missing_contact(release, settings)
+    if warning:
+        click.echo(f"newsdesk: warning: {warning}", err=True)
+
+
 def register(main: click.Group, **groups: click.Group) -> None:
     """Attach the ``press`` group (tallies and the report are in :mod:`newsdesk.commands.tally`)."""
+    from newsdesk.commands.conferences import conference_group, tally_conferences_cmd
+    from newsdesk.commands.posts import post_group
+
+    press.add_command(post_group)
+    press.add_command(conference_group)
+    groups["tally"].add_command(tally_conferences_cmd)
     main.add_command(press)
 
 
@@ -91,26 +127,31 @@ def draft_cmd(
     actor: str,
 ) -> None:
     """Draft a release, statement (--from-alert), media advisory or the Mayor's schedule."""
+    from newsdesk.output import outlet_name
+
     fields = parse_sets(list(sets))
     title = title or fields.pop("title", None)
     body = str(body_file.read()) if body_file else str(fields.pop("body", ""))
     if use_editor or (use_editor is None and not body_file and not body and not sets and not from_alert):
-        body = click.edit(body or "# 內文（以 # 開頭的行會刪除）\n", extension=".txt") or ""
-        body = "\n".join(line for line in body.splitlines() if not line.startswith("#"))
+        body = edit_text(body, "內文", "--body FILE (or '-' for standard input) or --set body=...")
     with app.session() as session:
+        user = _user(session, actor)
         release = draft(
             session,
             app.settings,
             kind=kind,
-            author=actor,
+            author=user.name,
+            author_id=user.id,
             title=title,
             agency=agency,
             body=body,
             fields=fields,
             from_alert=from_alert,
+            outlet_name=outlet_name,
         )
         click.echo(f"draft {release.id}: {release.title} ({release.agency})")
         click.echo(render_release(release, app.settings, "txt"))
+        warn_contact(release, app.settings)
 
 
 @press.command("show")
@@ -121,7 +162,9 @@ def draft_cmd(
 def show_cmd(app: App, release_id: int, fmt: str) -> None:
     """Print a release as text, Markdown or HTML."""
     with app.read_session() as session:
-        click.echo(render_release(_release(session, release_id), app.settings, fmt), nl=False)
+        release = _release(session, release_id)
+        click.echo(render_release(release, app.settings, fmt), nl=False)
+        warn_contact(release, app.settings)
 
 
 @press.command("review")
@@ -132,8 +175,10 @@ def show_cmd(app: App, release_id: int, fmt: str) -> None:
 def review_cmd(app: App, release_id: int, actor: str) -> None:
     """Send a draft for review."""
     with app.session() as session:
-        submit(session, _release(session, release_id), actor)
+        release = _release(session, release_id)
+        submit(session, release, _user(session, actor).name)
         click.echo(f"release {release_id}: in review")
+        warn_contact(release, app.settings)
 
 
 @press.command("approve")
@@ -144,8 +189,9 @@ def review_cmd(app: App, release_id: int, actor: str) -> None:
 def approve_cmd(app: App, release_id: int, actor: str) -> None:
     """Approve a release in review (not by its author when press.second_approver is on)."""
     with app.session() as session:
-        approve(session, _release(session, release_id), actor, app.settings)
-        click.echo(f"release {release_id}: approved by {actor}")
+        user = _user(session, actor)
+        approve(session, _release(session, release_id), user.name, app.settings, actor_id=user.id)
+        click.echo(f"release {release_id}: approved by {user.name}")
 
 
 @press.command("edit")
@@ -162,7 +208,7 @@ def edit_cmd(
     changes = {k: v for k, v in (("title", title), ("body", body_file.read() if body_file else None)) if v}
     with app.session() as session:
         release = _release(session, release_id)
-        edit(session, release, actor, **changes)
+        edit(session, release, _user(session, actor).name, **changes)
         click.echo(f"release {release_id}: {release.status}")
 
 
@@ -198,7 +244,7 @@ def schedule_cmd(
                 app.settings,
                 _release(session, release_id),
                 at,
-                actor,
+                _user(session, actor).name,
                 now=utcnow(),
                 platforms=list(platforms) or None,
                 tz=zone,
@@ -213,16 +259,30 @@ def schedule_cmd(
 
 
 @press.command("publish")
-@click.option("--now", "now_text", help="pretend it is this time (ISO, with zone); default: now")
+@click.option("--dry-run", is_flag=True, help="only say what would be published; change nothing")
+@click.option("--at", "at_text", help="with --dry-run: as of this office time ('2024-09-02 14:30' or "
+                                      "'113年9月2日 14:30'); default now")
 @click.pass_obj
 @user_errors
-def publish_cmd(app: App, now_text: str | None) -> None:
-    """Publish what is due (the scheduler calls the same function on an interval)."""
-    from press.schedule import run_due
+def publish_cmd(app: App, dry_run: bool, at_text: str | None) -> None:
+    """Publish what is due now (the scheduler calls the same function on an interval)."""
+    from press.schedule import plan_due, run_due
 
-    now = roc.parse_local_datetime(now_text, app.settings.office.timezone) if now_text else utcnow()
+    if at_text and not dry_run:
+        raise click.UsageError("--at only goes with --dry-run: publishing happens now, and the history "
+                               "records the real time")
+    if dry_run:
+        at = roc.parse_local_datetime(at_text, app.settings.office.timezone) if at_text else utcnow()
+        with app.read_session() as session:
+            lines = plan_due(session, app.settings, at)
+        due = f"{len(lines)} step(s) due" if lines else "nothing due"
+        click.echo(f"dry run as of {roc.roc_datetime(at, app.settings.office.timezone)}: {due}; "
+                   "nothing was changed")
+        for line in lines:
+            click.echo(f"  {line}")
+        return
     with app.session() as session:
-        summary = run_due(session, app.settings, now)
+        summary = run_due(session, app.settings, utcnow())
     click.echo(summary.line())
     for line in summary.problems:
         click.echo(f"  {line}")
@@ -253,7 +313,7 @@ def withdraw_cmd(app: App, release_id: int, note: str | None, actor: str) -> Non
     with app.session() as session:
         release = _release(session, release_id)
         was_published = release.status == "published"
-        withdraw(session, release, actor, note)
+        withdraw(session, release, _user(session, actor).name, note)
         session.flush()
         if was_published:
             write_feed(session, app.settings)  # the feed no longer lists it

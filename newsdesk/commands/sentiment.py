@@ -195,24 +195,37 @@ def finetune_cmd(app: App, data: tuple[Path, ...], corrections: bool, base: str 
 
 
 @click.command("mark")
-@click.argument("item_id", type=int)
+@click.argument("alert_id", type=int, required=False)
+@click.option("--item", "item_id", type=int, help="mark this item instead (the id in parentheses in `alerts list`)")
 @click.option("--label", required=True, type=click.Choice(["negative", "not_negative"]))
 @click.option("--who", required=True, help="the officer's name")
 @click.pass_obj
-def mark_cmd(app: App, item_id: int, label: str, who: str) -> None:
-    """Record an officer's verdict: negative = needs a response, not_negative = does not (feeds `sentiment train`)."""
-    from pipeline.models import Correction, ItemRow
+def mark_cmd(app: App, alert_id: int | None, item_id: int | None, label: str, who: str) -> None:
+    """Record an officer's verdict on an alert's story (the alert id `alerts list` shows first, or
+    --item ID); negative = needs a response,
+    not_negative = does not; it feeds `sentiment train`."""
+    from pipeline.models import Alert, Correction, ItemRow
 
+    if (alert_id is None) == (item_id is None):
+        raise click.UsageError("give the alert id (as `newsdesk alerts list` shows it) or --item ID")
     if not who.strip():
         raise click.BadParameter("must not be empty", param_hint="--who")
     with app.session() as session:
+        if alert_id is not None:
+            alert = session.get(Alert, alert_id)
+            if alert is None:
+                raise click.ClickException(f"no alert {alert_id} (see `newsdesk alerts list`)")
+            if alert.item_id is None:
+                raise click.ClickException(f"alert {alert_id} is a {alert.kind} alert about no single item")
+            item_id = alert.item_id
         item = session.get(ItemRow, item_id)
         if item is None:
             raise click.ClickException(f"no item with id {item_id}")
-        corr = Correction(item_id=item_id, label=label, who=who.strip())
+        corr = Correction(item_id=item.id, label=label, who=who.strip())
         session.add(corr)
         session.flush()
-        click.echo(f"item {item_id} marked {label} by {corr.who} (correction {corr.id})")
+        via = f"alert {alert_id}, " if alert_id is not None else ""
+        click.echo(f"{via}item {item.id} marked {label} by {corr.who} (correction {corr.id})")
 
 
 def register(main: click.Group, **groups: click.Group) -> None:

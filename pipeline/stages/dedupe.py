@@ -288,6 +288,21 @@ def _record(conn: Connection, item: Item, cluster_id: int, sig: minhash.U32 | No
     conn.execute(_PENDING)
 
 
+def known(item: Item, ctx: Context) -> Item:
+    """Drop a copy that is already stored or claimed, without the lock (read-only): it saves scoring
+    copies that ``dedupe`` would drop anyway. ``dedupe`` decides again under the lock."""
+    if item.canonical_url is None or item.content_hash is None:
+        raise Drop("not-normalized", "run normalize before dedupe")
+    if item.kind == "post" and item.engagement:
+        return item  # a revisited post: ``engagement.refresh`` updates the stored one under the lock
+    conn = ctx.session.connection()
+    dup = exact_duplicate(conn, item, claims_of(conn, item))
+    if dup is not None and dup.duplicate:
+        ctx.incr(f"dedupe:{dup.duplicate}")
+        raise Drop(dup.duplicate, item.url)
+    return item
+
+
 def dedupe(item: Item, ctx: Context) -> Item:
     """Drop exact copies; set ``item.cluster_id`` (new or existing story) and ``meta['cluster']``."""
     if item.canonical_url is None or item.content_hash is None:

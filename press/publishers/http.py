@@ -24,7 +24,7 @@ from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
 from pipeline import outbound
-from pipeline.outbound import AddressPolicy, Hosts, Refused, Resolver
+from pipeline.outbound import AddressPolicy, Refused, Resolver
 from press.publishers.base import PublishError
 
 MAX_BODY = 4 * 1024 * 1024  # an API answer larger than this is not read whole
@@ -50,7 +50,6 @@ class Api:
     def __init__(self, base_url: str, *, allow_private: bool = False, resolver: Resolver | None = None,
                  timeout: float = 30) -> None:
         self.base = base_url.rstrip("/")
-        self.hosts = Hosts(*outbound.origin(self.base)[1:])
         self.policy = AddressPolicy(allow_private, resolver)
         self.timeout = timeout
 

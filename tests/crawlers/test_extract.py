@@ -127,3 +127,74 @@ def test_find_date_forms(text: str, expected: tuple[int, ...] | None) -> None:
     else:
         assert found is not None and found.tzinfo is TAIPEI
         assert (found.year, found.month, found.day, found.hour, found.minute) == expected
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    ("北市公車漲價 | 即時新聞 | 20141212", "北市公車漲價"),
+    ("北市公車漲價 - 自由電子報 即時新聞", "北市公車漲價"),
+    ("北市公車漲價｜新聞速報｜中時樂活", "北市公車漲價"),
+    ("北市公車漲價 | 重點新聞 | 中央社即時新聞 CNA NEWS", "北市公車漲價"),
+    ("北市公車漲價│三立新聞網 SETN.COM", "北市公車漲價"),
+    ("自由電子報 - 北市公車漲價", "北市公車漲價"),
+    ("中時醫療網:北市公車漲價", "北市公車漲價"),
+    ("北市公車漲價-生活新聞-新浪新聞中心", "北市公車漲價"),
+    ("勞委會：春節連假勞安不鬆懈", "勞委會：春節連假勞安不鬆懈"),  # a colon inside a headline stays
+    ("EC-225救護直升機 空軍正式亮相", "EC-225救護直升機 空軍正式亮相"),
+])
+def test_site_names_and_section_labels_are_peeled(title: str, expected: str) -> None:
+    from crawlers.outlets import outlet_names
+    from crawlers.titles import fold, peel
+
+    assert peel(title, {fold(n) for n in outlet_names()}) == expected
+
+
+@pytest.mark.parametrize("title", ["中國廣播公司全球資訊網", "風傳媒 一個有國際觀的新媒體", "中時理財 - 中時電子報",
+                                   "公視新聞網"])
+def test_a_site_name_is_never_the_headline(title: str) -> None:
+    html = (f"<html><head><title>{title}</title></head><body><div><a href='/'>首頁</a></div>"
+            f"<table><tr><td>北市社宅抽籤今登場</td></tr><tr><td><p>{BODY}</p><p>{BODY}</p></td></tr></table>"
+            "</body></html>")
+    ex = extract(html.encode(), "https://example.org/x/1")
+    assert ex.title == "北市社宅抽籤今登場"
+
+
+def test_site_labels_are_learned_per_host_across_pages() -> None:
+    from crawlers.titles import SiteNames
+
+    memory = SiteNames()
+    titles = ["颱風假怎麼放 | 掃除真easy | 聯合新聞網", "年菜怎麼煮 | 掃除真easy | 聯合新聞網"]
+    got = [extract(article(title="x").replace("<title>x - 新聞網</title>", f"<title>{t}</title>")
+                   .replace('content="x"', "").replace("<h1>x</h1>", "").encode(),
+                   f"https://udn.example/n/{i}", site_names=memory).title for i, t in enumerate(titles)]
+    assert got == ["颱風假怎麼放 | 掃除真easy", "年菜怎麼煮"]  # the column's name is a label from page two
+
+
+@pytest.mark.parametrize("value", [["@ Http", "Udn Com"], ["Designer by NEWMEDIAMAX digital‧www.newmediamax.com.tw"],
+                                   ["想追蹤 的最新消息"], ["中時電子報"], ["三立新聞網"], ["https://www.facebook.com/ETtoday"]])
+def test_junk_is_never_an_author(value: list[str]) -> None:
+    from crawlers.bylines import person_names
+    from crawlers.outlets import outlet_names
+    from crawlers.titles import fold
+
+    assert person_names(value, {fold(n) for n in outlet_names()}) == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("發布時間：2014-04-30 14:49", (2014, 4, 30, 14, 49)),
+    ("2013/06/29 19:35", (2013, 6, 29, 19, 35)),
+    ("2012.01.17 02:45 pm", (2012, 1, 17, 14, 45)),
+    ("15:312018/09/16 中時 謝明俊", (2018, 9, 16, 15, 31)),
+    ("103年4月30日 下午2時49分", (2014, 4, 30, 14, 49)),
+    ("2018年11月28日(週三) 14:08", (2018, 11, 28, 14, 8)),
+])
+def test_time_of_day_forms(text: str, expected: tuple[int, ...]) -> None:
+    from crawlers.dates import find_dates
+
+    (_, found, timed, _), *_ = find_dates(text)
+    assert timed and (found.year, found.month, found.day, found.hour, found.minute) == expected
+
+
+def test_a_bare_day_in_metadata_takes_the_time_the_page_shows() -> None:
+    html = article(published="2014-04-30").replace("<article>", "<article><span>2014-04-30 14:49</span>")
+    ex = extract(html.encode(), "https://example.org/t/1")
+    assert ex.published_at == datetime.fromisoformat("2014-04-30T14:49:00+08:00")

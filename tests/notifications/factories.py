@@ -10,6 +10,7 @@ from pipeline.items import Item
 from pipeline.models import Cluster, ItemRow, MatchRow, SentimentScore
 
 _n = iter(range(1, 10**9))
+PUBLISHED = datetime(2024, 9, 2, 1, 30, tzinfo=UTC)
 
 
 def cluster(session: Session, title: str = "北捷列車故障", outlets: list[str] | None = None,
@@ -22,11 +23,12 @@ def cluster(session: Session, title: str = "北捷列車故障", outlets: list[s
 
 def stored_item(session: Session, *, title: str = "北捷板南線列車故障", outlet: str = "cna",
                 cluster_id: int | None = None, agency: str = "捷運公司", priority: str | None = "high",
-                score: float = 0.9, label: str = "negative", collected_at: datetime | None = None) -> Item:
+                score: float = 0.9, label: str = "negative", collected_at: datetime | None = None,
+                published_at: datetime | None = PUBLISHED) -> Item:
     n = next(_n)
     url = f"https://news.example.tw/{outlet}/{n}"
     row = ItemRow(url=url, canonical_url=url, content_hash=f"{n:064d}", source=outlet, outlet=outlet,
-                  title=title, text="內文", published_at=datetime(2024, 9, 2, 1, 30, tzinfo=UTC),
+                  title=title, text="內文", published_at=published_at,
                   cluster_id=cluster_id,
                   priority=priority, collected_at=collected_at or datetime.now(UTC))
     row.scores.append(SentimentScore(label=label, score=score, model="builtin", version="1"))

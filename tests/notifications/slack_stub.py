@@ -11,6 +11,18 @@ code such as ``invalid_auth`` or ``not_in_channel``.
 
 Methods: auth.test, chat.postMessage, chat.update, conversations.list, conversations.history,
 conversations.replies, files.getUploadURLExternal (+ the upload URL), files.completeUploadExternal.
+
+Scopes, as Slack documents them (docs.slack.dev/reference/scopes/* and each method's "Required
+scopes"): every Web API response carries the token's scopes in the ``x-oauth-scopes`` header; a
+method called without its scope answers ``{"ok": false, "error": "missing_scope", "needed": ...,
+"provided": ...}`` (HTTP 200). ``chat.postMessage``/``chat.update`` need ``chat:write``;
+``conversations.history``/``replies`` need ``channels:history`` on a public channel and
+``groups:history`` on a private one; ``conversations.list`` needs ``channels:read`` (``groups:read``
+for private channels); the external file upload needs ``files:write``; ``auth.test`` needs none.
+
+Faults: ``500`` answers ``internal_error``, which Slack documents as "it's possible some aspect of
+the operation succeeded": ``500_after`` posts the message *and* answers 500; ``drop`` closes the
+connection without an answer, ``drop_after`` does so after posting.
 """
 
 from __future__ import annotations
@@ -32,6 +44,19 @@ from slack_sdk.models.blocks import Block
 
 TOKEN = "xoxb-stub-token"
 MAX_TEXT = 40_000
+ALL_SCOPES = ("chat:write", "channels:read", "channels:history", "groups:read", "groups:history",
+              "files:write")
+#: method -> (scope on a public channel, scope on a private one); None: no scope needed.
+METHOD_SCOPES: dict[str, tuple[str, str] | None] = {
+    "auth.test": None,
+    "chat.postMessage": ("chat:write", "chat:write"),
+    "chat.update": ("chat:write", "chat:write"),
+    "conversations.list": ("channels:read", "groups:read"),
+    "conversations.history": ("channels:history", "groups:history"),
+    "conversations.replies": ("channels:history", "groups:history"),
+    "files.getUploadURLExternal": ("files:write", "files:write"),
+    "files.completeUploadExternal": ("files:write", "files:write"),
+}
 
 
 @dataclass
@@ -52,6 +77,7 @@ class StubChannel:
     name: str
     member: bool = True
     messages: list[StubMessage] = field(default_factory=list)
+    private: bool = False
 
 
 @dataclass
@@ -66,25 +92,33 @@ class Upload:
 
 
 class SlackError(Exception):
-    def __init__(self, code: str, status: int = 200, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, code: str, status: int = 200, headers: dict[str, str] | None = None,
+                 extra: dict[str, Any] | None = None) -> None:
         super().__init__(code)
-        self.code, self.status, self.headers = code, status, headers or {}
+        self.code, self.status, self.headers, self.extra = code, status, headers or {}, extra or {}
+
+
+class Drop(Exception):
+    """Close the connection without an answer."""
 
 
 class SlackStub:
     """Start with ``with SlackStub() as stub:``; ``stub.url`` is the Web API base URL."""
 
     def __init__(self, token: str = TOKEN, channels: tuple[str, ...] = ("press-alerts",), *,
-                 stall: float = 1.5, seed: int = 0, page_size: int = 100) -> None:
+                 stall: float = 1.5, seed: int = 0, page_size: int = 100,
+                 scopes: tuple[str, ...] = ALL_SCOPES) -> None:
         self.token = token
+        self.scopes = set(scopes)
         self.stall = stall
+        self.delay = 0.0  # seconds Slack works on each chat.postMessage before it posts
         self.page_size = page_size
         self.revoked = False
         self.lock = threading.Lock()
         self.channels: dict[str, StubChannel] = {}
         self.faults: deque[str] = deque()
         self.fault_methods = {"chat.postMessage"}
-        self.rates: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+        self.rates: tuple[float, ...] = (0.0,) * 7
         self.random = random.Random(seed)
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.violations: list[str] = []
@@ -114,19 +148,21 @@ class SlackStub:
 
     # -- set-up and faults -----------------------------------------------------------------------
 
-    def add_channel(self, name: str, member: bool = True) -> str:
-        cid = f"C{len(self.channels) + 1:08d}"
-        self.channels[cid] = StubChannel(cid, name.lstrip("#"), member)
+    def add_channel(self, name: str, member: bool = True, private: bool = False) -> str:
+        cid = f"{'G' if private else 'C'}{len(self.channels) + 1:08d}"
+        self.channels[cid] = StubChannel(cid, name.lstrip("#"), member, private=private)
         return cid
 
     def fail_next(self, *faults: str) -> None:
-        """Faults for the next calls of ``fault_methods``, in order: 'ok' (none), '429', '500', 'timeout',
-        'timeout_after', or a Slack error code ('invalid_auth', 'not_in_channel', ...)."""
+        """Faults for the next calls of ``fault_methods``, in order: 'ok' (none), '429', '500',
+        '500_after', 'timeout', 'timeout_after', 'drop', 'drop_after', or a Slack error code
+        ('invalid_auth', 'not_in_channel', ...)."""
         self.faults.extend(faults)
 
     def random_faults(self, p429: float = 0.0, p500: float = 0.0, ptimeout: float = 0.0,
-                      ptimeout_after: float = 0.0) -> None:
-        self.rates = (p429, p500, ptimeout, ptimeout_after)
+                      ptimeout_after: float = 0.0, p500_after: float = 0.0, pdrop: float = 0.0,
+                      pdrop_after: float = 0.0) -> None:
+        self.rates = (p429, p500, ptimeout, ptimeout_after, p500_after, pdrop, pdrop_after)
 
     # -- what Slack would show -------------------------------------------------------------------
 
@@ -157,25 +193,60 @@ class SlackStub:
             raise SlackError("not_authed")
         if token != self.token or self.revoked:
             raise SlackError("invalid_auth")
-        stall_after = self._fault(method)
         handler = getattr(self, "m_" + method.replace(".", "_"), None)
         if handler is None:
             raise SlackError("unknown_method", 404)
+        self._check_scope(method, params)
+        after = self._fault(method)
+        if method == "chat.postMessage" and self.delay:
+            time.sleep(self.delay)
         with self.lock:
             body = handler(params)
-        if stall_after:
+        if after == "timeout_after":
             time.sleep(self.stall)
+        elif after == "500_after":
+            raise SlackError("internal_error", 500)
+        elif after == "drop_after":
+            raise Drop
         return 200, {}, body
 
-    def _fault(self, method: str) -> bool:
+    def scope_header(self) -> dict[str, str]:
+        return {"x-oauth-scopes": ",".join(sorted(self.scopes))}
+
+    def _check_scope(self, method: str, params: dict[str, Any]) -> None:
+        needs = METHOD_SCOPES.get(method)
+        if needs is None:
+            return
+        ref = params.get("channel") or params.get("channel_id")
+        chan = self.channels.get(str(ref)) if ref else None
+        if chan is None and ref:
+            chan = next((c for c in self.channels.values() if c.name == str(ref).lstrip("#")), None)
+        if method == "conversations.list":
+            types = str(params.get("types") or "public_channel")
+            wanted = [needs[0]] if "public_channel" in types else []
+            wanted += [needs[1]] if "private_channel" in types else []
+            # Slack lists what the token may see; it refuses only when it may see none of the types.
+            if wanted and not any(w in self.scopes for w in wanted):
+                raise SlackError("missing_scope", extra={"needed": wanted[0],
+                                                         "provided": ",".join(sorted(self.scopes))})
+            return
+        scope = needs[1] if chan is not None and chan.private else needs[0]
+        if scope not in self.scopes:
+            raise SlackError("missing_scope", extra={"needed": scope, "provided": ",".join(sorted(self.scopes))})
+
+    def _fault(self, method: str) -> str | None:
         if method not in self.fault_methods:
-            return False
+            return None
         with self.lock:
             fault = self.faults.popleft() if self.faults else self._draw()
             if fault:
                 self.injected[fault] = self.injected.get(fault, 0) + 1
         if fault in (None, "ok"):
-            return False
+            return None
+        if fault in ("timeout_after", "500_after", "drop_after"):
+            return fault
+        if fault == "drop":
+            raise Drop
         if fault == "429":
             raise SlackError("ratelimited", 429, {"Retry-After": "1"})
         if fault == "500":
@@ -183,14 +254,12 @@ class SlackStub:
         if fault == "timeout":
             time.sleep(self.stall)
             raise SlackError("internal_error", 500)  # the client has long stopped listening
-        if fault == "timeout_after":
-            return True
         raise SlackError(fault)
 
     def _draw(self) -> str | None:
-        p429, p500, pto, pafter = self.rates
+        names = ("429", "500", "timeout", "timeout_after", "500_after", "drop", "drop_after")
         r = self.random.random()
-        for name, p in (("429", p429), ("500", p500), ("timeout", pto), ("timeout_after", pafter)):
+        for name, p in zip(names, self.rates, strict=True):
             if r < p:
                 return name
             r -= p
@@ -285,8 +354,13 @@ class SlackStub:
                 "response_metadata": {"next_cursor": str(nxt) if nxt else ""}}
 
     def m_conversations_list(self, params: dict[str, Any]) -> dict[str, Any]:
-        rows = [{"id": c.id, "name": c.name, "is_channel": True, "is_member": c.member}
-                for c in self.channels.values()]
+        types = str(params.get("types") or "public_channel")
+        seen = {False: "public_channel" in types and "channels:read" in self.scopes,
+                True: "private_channel" in types and "groups:read" in self.scopes}
+        # A private channel is listed only to a member (the bot sees the private channels it is in).
+        rows = [{"id": c.id, "name": c.name, "is_channel": not c.private, "is_private": c.private,
+                 "is_member": c.member}
+                for c in self.channels.values() if seen[c.private] and (c.member or not c.private)]
         return self._page(rows, params, "channels")
 
     def _rows(self, msgs: list[StubMessage], params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -370,9 +444,13 @@ def _handler(stub: SlackStub) -> type[BaseHTTPRequestHandler]:
                     raise SlackError("unknown_method", 404)
                 params = self._params(parts.query, body)
                 status, headers, data = stub.handle(parts.path[len("/api/"):], self.headers, params)
-                self._reply(status, headers, json.dumps({"ok": True, **data}).encode())
+                self._reply(status, {**stub.scope_header(), **headers}, json.dumps({"ok": True, **data}).encode())
+            except Drop:
+                self.close_connection = True
+                self.connection.shutdown(2)  # the client sees the connection dropped, no answer
             except SlackError as err:
-                self._reply(err.status, err.headers, json.dumps({"ok": False, "error": err.code}).encode())
+                body = json.dumps({"ok": False, "error": err.code, **err.extra}).encode()
+                self._reply(err.status, {**stub.scope_header(), **err.headers}, body)
             except (BrokenPipeError, ConnectionResetError):
                 pass
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -67,15 +68,15 @@ def test_retry_with_a_revoked_token_says_so(run: CliRunner, dead: int, slack_env
 def test_digest_prints_and_writes_the_chart(run: CliRunner, sessions: sessionmaker[Session],
                                             tmp_path: Path) -> None:
     with sessions() as s:
-        stored_item(s, agency="交通局")
+        stored_item(s, agency="交通局", published_at=datetime.now(UTC) - timedelta(hours=1))
         s.commit()
     png = tmp_path / "d.png"
     result = run.invoke(main, ["digest", "--since", "24h", "--png", str(png)])
     assert result.exit_code == 0, result.output
-    assert "每日輿情摘要" in result.output and "交通局* 提及 1，負面 1" in result.output
+    assert "每日輿情摘要" in result.output and "1. 交通局：1 則報導、1 則新聞事件，負面 1 則" in result.output
     assert png.read_bytes().startswith(b"\x89PNG")
     assert json.loads(run.invoke(main, ["digest", "--json"]).output) == {
-        "交通局": {"mentions": 1, "negative": 1, "previous": 0}}
+        "交通局": {"mentions": 1, "negative": 1, "previous": 0, "stories": 1, "spike": False}}
 
 
 def test_digest_rejects_a_bad_period(run: CliRunner) -> None:

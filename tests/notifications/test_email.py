@@ -70,11 +70,12 @@ def test_starttls_missing_is_a_clear_error(smtp: SMTPStub) -> None:
 
 
 def test_digest_mail_has_the_chart_inline(smtp: SMTPStub) -> None:
-    text = "*每日輿情摘要*\n• <https://x.tw/a?b=1&amp;c=2|北捷 &amp; 乘客>"
-    _notifier(smtp).send_digest(text, b"\x89PNG fake")
+    page = '<h2>每日輿情摘要</h2><a href="https://x.tw/a?b=1&amp;c=2">北捷 &amp; 乘客</a><img src="cid:chart">'
+    _notifier(smtp).send_digest("每日輿情摘要\n   - 北捷 & 乘客｜https://x.tw/a?b=1&c=2", b"\x89PNG fake", html=page)
     mail = smtp.received[0].message
     text = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    assert "北捷 & 乘客 (https://x.tw/a?b=1&c=2)" in text and "*" not in text
+    assert "北捷 & 乘客｜https://x.tw/a?b=1&c=2" in text
+    assert mail.get_body(("html",)).get_content().strip() == page  # type: ignore[union-attr]
     images = [p for p in mail.walk() if p.get_content_type() == "image/png"]
     assert len(images) == 1 and images[0].get_payload(decode=True) == b"\x89PNG fake"
 

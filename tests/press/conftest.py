@@ -80,8 +80,10 @@ def live_settings(tmp_path: Path, stub: tuple[str, Platforms], monkeypatch: pyte
 
 
 @pytest.fixture
-def live_sessions(live_settings: Settings) -> sessionmaker[Session]:
-    return open_database(live_settings.database_url)
+def live_sessions(live_settings: Settings) -> Iterator[sessionmaker[Session]]:
+    factory = open_database(live_settings.database_url)
+    yield factory
+    factory.kw["bind"].dispose()
 
 
 def approved_release(

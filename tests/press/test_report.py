@@ -88,14 +88,14 @@ def test_report_command_writes_all_formats(session: Session, settings: Settings,
     assert EXPECTED in (out / "report-113H1.md").read_text(encoding="utf-8")
     csvs = sorted(p.name for p in out.glob("*.csv"))
     assert csvs == ["report-113H1-新聞稿.csv", "report-113H1-業務統計.csv", "report-113H1-社群貼文.csv",
-                    "report-113H1-輿情回應.csv"]  # one table per file
+                    "report-113H1-記者會.csv", "report-113H1-貼文類型.csv", "report-113H1-輿情回應.csv"]
     for name in csvs:
         data = (out / name).read_bytes()
         assert data.startswith(b"\xef\xbb\xbf") and b"\n#" not in data and not data[3:].startswith(b"#")
     from openpyxl import load_workbook
 
     wb = load_workbook(out / "report-113H1.xlsx")
-    assert wb.sheetnames == ["業務統計", "新聞稿", "社群貼文", "輿情回應"]
+    assert wb.sheetnames == ["業務統計", "新聞稿", "記者會", "社群貼文", "貼文類型", "輿情回應"]
     assert [c.value for c in wb["新聞稿"][1]][0] == "類別 \\ 期間"
     assert (out / "report-113H1.png").is_file()
     several = CliRunner().invoke(main, ["report", "--half", "113H1", "--format", "csv"], env=env)

@@ -18,6 +18,18 @@ from tests.press.conftest import approved_release, live_overrides
 from tests.press.stubs import Platforms
 
 NOW = datetime(2024, 9, 2, 0, 0, tzinfo=UTC)  # 08:00 in Taipei
+
+
+@pytest.fixture
+def live_settings(tmp_path: Path, stub: tuple[str, Platforms], monkeypatch: pytest.MonkeyPatch,
+                  backend_url: str) -> Settings:
+    """Publishing runs on SQLite and on PostgreSQL."""
+    from tests.press.conftest import TOKENS
+    from tests.press.stubs import TOKEN
+
+    for name in TOKENS:
+        monkeypatch.setenv(name, TOKEN)
+    return load_settings(None, {**live_overrides(stub[0], tmp_path), "database_url": backend_url}, use_env=False)
 TEXT_ONLY = ["facebook", "threads", "x", "line", "bluesky", "mastodon"]
 
 
@@ -95,9 +107,10 @@ def test_restart_mid_publish_never_posts_twice(
     for name in ("facebook", "line", "threads"):
         with live_sessions() as session, pytest.raises(Crash):
             run_due(session, live_settings, NOW + timedelta(minutes=6), {**pubs, name: Dying(pubs[name])})
-    # a fresh process (new sessions) picks up where it stopped
+    # a fresh process (new sessions) picks up where it stopped, once the dead process's lease expired
     with live_sessions() as session:
-        run_due(session, live_settings, NOW + timedelta(minutes=7), registry.build(live_settings))
+        assert run_due(session, live_settings, NOW + timedelta(minutes=7)).line() == "nothing due"  # live
+        run_due(session, live_settings, NOW + timedelta(minutes=40), registry.build(live_settings))
         posts = {p.platform: p for p in session.scalars(select(Post))}
         line_attempts = [
             a.status
@@ -283,6 +296,70 @@ def test_a_second_scheduler_cannot_take_a_claimed_post(
     with live_sessions() as first, live_sessions() as second:
         a = first.scalars(select(Post)).one()
         b = second.scalars(select(Post)).one()
-        assert _claim(first, a)
-        first.commit()
-        assert not _claim(second, b)
+        assert _claim(first, a, NOW) is not None
+        assert _claim(second, b, NOW) is None
+        # a live `publishing` lease is not taken over either, even though the status is "due"
+        assert b.status == "publishing" and _claim(second, b, NOW + timedelta(minutes=1)) is None
+
+
+def test_an_expired_publishing_lease_asks_the_platform_before_anything_else(
+    live_settings: Settings, live_sessions: sessionmaker[Session], stub: tuple[str, Platforms]
+) -> None:
+    """Facebook cannot publish idempotently; a publisher with ``confirm`` settles the unknown outcome."""
+    from press.publishers.base import Published
+
+    _, state = stub
+    pubs = registry.build(live_settings)
+    asked: list[int] = []
+
+    class Crash(BaseException):
+        pass
+
+    class Confirms:
+        def __init__(self, inner: registry.Publisher, crash: bool, found: bool) -> None:
+            self.inner, self.name, self.crash, self.found = inner, inner.name, crash, found
+            self.idempotent, self.daily_limit = inner.idempotent, inner.daily_limit
+
+        def validate(self, post):  # type: ignore[no-untyped-def]
+            return self.inner.validate(post)
+
+        def publish(self, post, progress):  # type: ignore[no-untyped-def]
+            if self.crash:
+                raise Crash  # the process dies before the platform is even called
+            return self.inner.publish(post, progress)
+
+        def confirm(self, post):  # type: ignore[no-untyped-def]
+            asked.append(post.post_id)
+            return Published("fb-already-there") if self.found else None
+
+    with live_sessions() as session:
+        for title in ("甲", "乙"):
+            release = approved_release(session, live_settings, title=title, author=title)
+            schedule_release(session, live_settings, release, NOW + timedelta(minutes=5), "amy", now=NOW,
+                             platforms=["facebook"])
+        session.commit()
+    with live_sessions() as session, pytest.raises(Crash):
+        run_due(session, live_settings, NOW + timedelta(minutes=6),
+                {**pubs, "facebook": Confirms(pubs["facebook"], crash=True, found=False)})
+    with live_sessions() as session, pytest.raises(Crash):
+        run_due(session, live_settings, NOW + timedelta(minutes=6),
+                {**pubs, "facebook": Confirms(pubs["facebook"], crash=True, found=False)})
+    with live_sessions() as session:
+        first, second = session.scalars(select(Post).order_by(Post.id)).all()
+        assert first.status == second.status == "publishing"
+        # the platform says the first is there (the answer was lost), the second is not
+        found = {first.id: True, second.id: False}
+
+        class PerPost(Confirms):
+            def confirm(self, post):  # type: ignore[no-untyped-def]
+                asked.append(post.post_id)
+                return Published("fb-already-there") if found[post.post_id] else None
+
+        summary = run_due(session, live_settings, NOW + timedelta(minutes=40),
+                          {**pubs, "facebook": PerPost(pubs["facebook"], crash=False, found=False)})
+        assert summary.published == 2, summary.problems
+        session.refresh(first)
+        session.refresh(second)
+    assert sorted(asked) == [first.id, second.id]
+    assert first.external_id == "fb-already-there" and second.external_id != "fb-already-there"
+    assert state.created["facebook"] == 1  # only the one the platform did not have

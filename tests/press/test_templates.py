@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from pipeline.models import Alert, ItemRow, MatchRow, Response
-from pipeline.settings import Settings, load_settings
-from press.drafting import DraftError, draft, parse_sets, render_release
+from pipeline.settings import ConfigError, Settings, load_settings
+from press.drafting import DraftError, draft, missing_contact, parse_sets, render_release
 from press.templating import TemplateFieldError
 
 
@@ -31,7 +31,28 @@ def test_release_in_three_formats_with_roc_date(session: Session, settings: Sett
         and "<script>x</script>" in text
     )
     md = render_release(release, settings, "md")
-    assert md.startswith("# 社宅<新>進度") and "02-2720-8889" in md
+    assert md.startswith("# 社宅<新>進度") and "聯絡人" not in md  # none configured: none invented
+    assert "no press contact is configured for 都發局" in (missing_contact(release, settings) or "")
+
+
+def test_contacts_are_per_agency(session: Session, tmp_path: Path) -> None:
+    cfg = tmp_path / "n.toml"
+    cfg.write_text(f'database_url = "sqlite:///{tmp_path / "c.db"}"\n'
+                   '[[press.contacts]]\nagency = "都發局"\nname = "林小姐"\ntitle = "專員"\nphone = "02-1111-2222"\n'
+                   '[[press.contacts]]\nagency = "捷運局"\nname = "陳先生"\nphone = "02-3333-4444"\n',
+                   encoding="utf-8")
+    custom = load_settings(cfg, use_env=False)
+    mine = draft(session, custom, kind="release", author="amy", title="社宅", agency="都發局", body="內文")
+    text = render_release(mine, custom, "txt")
+    assert "新聞聯絡人：專員 林小姐 02-1111-2222" in text and "陳先生" not in text
+    assert missing_contact(mine, custom) is None
+    other = draft(session, custom, kind="release", author="amy", title="公車", agency="交通局", body="內文")
+    assert "聯絡人" not in render_release(other, custom, "txt") and missing_contact(other, custom)
+    mine.imported = True  # an imported release keeps what its own body says: nothing is added
+    assert "林小姐" not in render_release(mine, custom, "txt") and missing_contact(mine, custom) is None
+    cfg.write_text('[[press.contacts]]\nagency = "火星局"\nname = "x"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="press.contacts.0.agency: unknown agency '火星局'"):
+        load_settings(cfg, use_env=False)
 
 
 def test_missing_field_names_template_line_and_field(session: Session, settings: Settings) -> None:
@@ -54,7 +75,7 @@ def test_statement_from_alert_links_the_response(session: Session, settings: Set
         canonical_url="https://news.example/a",
         content_hash="h",
         source="ltn",
-        outlet="自由時報",
+        outlet="ltn",
         title="社宅漏水 住戶抱怨",
         text="...",
         published_at=datetime(2024, 9, 1, 23, 0, tzinfo=UTC),
@@ -67,7 +88,8 @@ def test_statement_from_alert_links_the_response(session: Session, settings: Set
     session.add_all([alert, response])
     session.flush()
     release = draft(
-        session, settings, kind="statement", author="amy", body="已派員修繕。", from_alert=alert.id
+        session, settings, kind="statement", author="amy", body="已派員修繕。", from_alert=alert.id,
+        outlet_name={"ltn": "自由時報"}.__getitem__,
     )
     assert release.agency == "都發局" and release.title == "有關「社宅漏水 住戶抱怨」報導之說明"
     text = render_release(release, settings, "txt")
@@ -109,3 +131,30 @@ def test_office_override_folder(tmp_path: Path, session: Session) -> None:
 def test_bad_set_pair() -> None:
     with pytest.raises(DraftError, match="expected key=value"):
         parse_sets(["place"])
+
+
+def test_statement_names_the_outlet_and_the_routed_agency(session: Session, settings: Settings) -> None:
+    """The routed bureau (items.agency) answers, not the first agency the matches happen to name."""
+    from datetime import UTC, datetime
+
+    from newsdesk.output import outlet_name
+
+    item = ItemRow(url="https://www.cna.com.tw/news/1", canonical_url="https://www.cna.com.tw/news/1",
+                   content_hash="h2", source="demo-cna", outlet="cna", title="北捷列車故障 乘客受困",
+                   text="...", published_at=datetime(2024, 9, 2, 1, 0, tzinfo=UTC), agency="捷運公司")
+    session.add(item)
+    session.flush()
+    session.add_all([MatchRow(item_id=item.id, agency="交通局", rule="交通", terms=["交通"]),
+                     MatchRow(item_id=item.id, agency="捷運公司", rule="北捷", terms=["北捷"])])
+    alert = Alert(item_id=item.id, channel="#c", notifier="console", idempotency_key="k2")
+    session.add(alert)
+    session.flush()
+    release = draft(session, settings, kind="statement", author="amy", body="已恢復營運。", from_alert=alert.id,
+                    outlet_name=outlet_name)
+    text = render_release(release, settings, "txt")
+    assert release.agency == "捷運公司"
+    assert "針對中央社於113年9月2日報導「北捷列車故障 乘客受困」，臺北大眾捷運股份有限公司說明如下：" in text
+    item.agency = None  # not routed yet: the match with the most terms (a tie keeps the first)
+    second = draft(session, settings, kind="statement", author="amy", body="x", from_alert=alert.id,
+                   outlet_name=outlet_name)
+    assert second.agency == "交通局" and release.meta["story"]["outlet_code"] == "cna"

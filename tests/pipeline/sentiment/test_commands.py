@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from newsdesk.app import App
 from newsdesk.cli import main
-from pipeline.models import Correction, ItemRow
+from pipeline.models import Alert, Correction, ItemRow
 from pipeline.sentiment.hf import TransformersScorer
 
 from .conftest import NEGATIVE, POSITIVE, add_lexical
@@ -103,9 +103,17 @@ def test_correction_loop_mark_then_train(config_file: Path, tiny_model: Path, tm
     app = App(config=str(config_file))
     neg_text, pos_text = "市長出席活動致詞", "市長宣布新政策上路"  # unseen, so the model is unsure
     neg_id, pos_id = _item(app, 1, neg_text), _item(app, 2, pos_text)
-    code, out, _ = _run(config_file, "alerts", "mark", str(neg_id), "--label", "negative", "--who", "王小明")
-    assert code == 0 and "marked negative" in out
-    assert _run(config_file, "alerts", "mark", str(pos_id), "--label", "not_negative", "--who", "林")[0] == 0
+    with app.session() as s:  # the officer sees the alert (its id first in `alerts list`) and marks it
+        alert = Alert(item_id=neg_id, channel="console", notifier="console", idempotency_key="k", status="sent")
+        s.add(alert)
+        s.flush()
+        alert_id = alert.id
+    listed = _run(config_file, "alerts", "list")[1]
+    assert listed.split()[:3] == [str(alert_id), "(item", f"{neg_id})"]
+    code, out, _ = _run(config_file, "alerts", "mark", str(alert_id), "--label", "negative", "--who", "王小明")
+    assert code == 0 and f"alert {alert_id}, item {neg_id} marked negative" in out
+    assert _run(config_file, "alerts", "mark", "--item", str(pos_id), "--label", "not_negative",
+                "--who", "林")[0] == 0
     with app.session() as s:
         rows = s.scalars(select(Correction).order_by(Correction.id)).all()
         assert [(r.item_id, r.label, r.who) for r in rows] == [(neg_id, "negative", "王小明"),
@@ -126,7 +134,11 @@ def test_correction_loop_mark_then_train(config_file: Path, tiny_model: Path, tm
 
 def test_mark_unknown_item_and_bad_label(config_file: Path) -> None:
     code, _, err = _run(config_file, "alerts", "mark", "999", "--label", "negative", "--who", "x")
+    assert code == 1 and "no alert 999 (see `newsdesk alerts list`)" in err
+    code, _, err = _run(config_file, "alerts", "mark", "--item", "999", "--label", "negative", "--who", "x")
     assert code == 1 and "no item with id 999" in err
+    code, _, err = _run(config_file, "alerts", "mark", "--label", "negative", "--who", "x")
+    assert code == 2 and "give the alert id" in err
     code, _, err = _run(config_file, "alerts", "mark", "1", "--label", "bad", "--who", "x")
     assert code == 2 and "--label" in err
 
@@ -220,7 +232,7 @@ def test_emotion_head_scores_and_learns_from_binary_corrections(tmp_path: Path) 
     app = App(config=str(config))
     unsure = "市長出席活動致詞"
     item = _item(app, 1, unsure)
-    assert _run(config, "alerts", "mark", str(item), "--label", "negative", "--who", "王")[0] == 0
+    assert _run(config, "alerts", "mark", "--item", str(item), "--label", "negative", "--who", "王")[0] == 0
     before = scorer.score([unsure])[0]
     code, _, err = _run(config, "sentiment", "finetune", "--out", str(tmp_path / "re"), "--epochs", "8",
                         "--lr", "2e-3")

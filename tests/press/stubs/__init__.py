@@ -70,8 +70,10 @@ class Pass:
 
 @dataclass
 class Hang:
-    """Carry the request out, then hold the connection until ``event`` is set (then drop it)."""
+    """Hold the connection until ``event`` is set, then drop it: ``after`` the request was carried
+    out (the post exists), or before (it never will)."""
 
+    after: bool = True
     event: threading.Event = field(default_factory=threading.Event)
     reached: threading.Event = field(default_factory=threading.Event)
 
@@ -80,7 +82,9 @@ Injection = Reject | Drop | Answer | Hang | Pass
 
 
 class DropConnection(Exception):
-    pass
+    def __init__(self, hang: Hang | None = None) -> None:
+        super().__init__("dropped")
+        self.hang = hang
 
 
 def graph_error(code: int, message: str, subcode: int | None = None, status: int = 400,
@@ -103,6 +107,7 @@ class Platforms:
     created: Counter[str] = field(default_factory=Counter)  # platform → posts really made
     posted_texts: list[tuple[str, str]] = field(default_factory=list)
     token: str = TOKEN
+    tokens: dict[str, str] = field(default_factory=dict)  # platform → its own token, where set
     now: datetime | None = None  # the platforms' clock; None: the real one
     failure_rate: float = 0.0  # random refusals (nothing carried out) for load tests
     drop_rate: float = 0.0  # random connections dropped after the request was carried out
@@ -118,6 +123,9 @@ class Platforms:
     mastodon: dict[str, Any] = field(default_factory=dict)
     polls_before_ready: int = 1  # Graph containers: status polls until FINISHED
     hangs: list[Hang] = field(default_factory=list)
+
+    def accepts(self, platform: str, token: str | None) -> bool:
+        return token == self.tokens.get(platform, self.token)
 
     def clock(self) -> datetime:
         return self.now or datetime.now(UTC)
@@ -141,6 +149,8 @@ class Platforms:
                 raise DropConnection
             if isinstance(action, Hang):
                 self.hangs.append(action)
+                if not action.after:
+                    raise DropConnection(action)
             pending.append(action)
         elif self.failure_rate and self.rng.random() < self.failure_rate:
             raise random_refusal(self.rng, route)
@@ -225,6 +235,8 @@ class Handler(BaseHTTPRequestHandler):
         state = self.server.state
         request = Request(self.command, parsed.path, dict(urllib.parse.parse_qsl(parsed.query)), payload, raw,
                           self.headers, self.server.base, [])
+        result: Result | None = None
+        hang: Hang | None = None
         with state.lock:
             state.requests.append((self.command, parsed.path, {"query": request.query, "body": payload,
                                                                 "headers": dict(self.headers)}))
@@ -233,9 +245,14 @@ class Handler(BaseHTTPRequestHandler):
                               None) or (404, {"error": f"no route {self.command} {parsed.path}"}, {})
             except Reject as rej:
                 result = (rej.status, rej.body, rej.headers)
-            except DropConnection:
-                self._drop()
-                return
+            except DropConnection as drop:
+                hang = drop.hang
+        if hang is not None:
+            hang.reached.set()
+            hang.event.wait(30)
+        if result is None:
+            self._drop()
+            return
         for action in request.pending:
             if isinstance(action, Hang):
                 action.reached.set()
@@ -276,9 +293,10 @@ def serve(state: Platforms | None = None) -> Iterator[tuple[str, Platforms]]:
         server.server_close()
 
 
-def bearer(request: Request, token: str, body: Any | None = None) -> None:
-    """``Authorization: Bearer <token>`` or 401."""
-    if request.headers.get("Authorization") != f"Bearer {token}":
+def bearer(request: Request, state: Platforms, platform: str, body: Any | None = None) -> None:
+    """``Authorization: Bearer <the platform's token>`` or 401."""
+    header = str(request.headers.get("Authorization") or "")
+    if not header.startswith("Bearer ") or not state.accepts(platform, header[7:]):
         raise Reject(401, body if body is not None else {"message": "Authentication failed"})
 
 

@@ -45,7 +45,7 @@ def route(state: Platforms, request: Request) -> Result | None:
 
 def _session(state: Platforms, request: Request) -> Result:
     body = json_body(request)
-    if body.get("identifier") != HANDLE or body.get("password") != state.token:
+    if body.get("identifier") != HANDLE or not state.accepts("bluesky", body.get("password")):
         raise Reject(401, {"error": "AuthenticationRequired", "message": "Invalid identifier or password"})
     n = state.bluesky["sessions"] = state.bluesky.get("sessions", 0) + 1
     state.bluesky.setdefault("live", set()).add(f"jwt-access-{n}")

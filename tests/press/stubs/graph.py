@@ -48,8 +48,8 @@ def route(state: Platforms, request: Request) -> Result | None:
     version, node, edge = m.groups()
     threads = version == "v1.0"
     values = request.query if request.method == "GET" else {**request.query, **_form(request)}
-    _token(request, values, state)
     platform = "threads" if threads else "graph"
+    _token(request, values, state, platform)
     key = f"{platform}:{edge or 'node'}"
     if request.method == "GET":
         state.injected(key, request.pending)
@@ -65,13 +65,13 @@ def _form(request: Request) -> dict[str, Any]:
     return request.body
 
 
-def _token(request: Request, values: dict[str, Any], state: Platforms) -> None:
+def _token(request: Request, values: dict[str, Any], state: Platforms, platform: str) -> None:
     header = request.headers.get("Authorization") or ""
     m = re.fullmatch(r"(?:Bearer|OAuth) (\S+)", header)
     token = m.group(1) if m else values.get("access_token")
     if not token:
         raise graph_error(104, "An access token is required to request this resource.")
-    if token != state.token:
+    if not state.accepts(platform, token):
         raise graph_error(190, "Error validating access token: Session has expired", 463)
 
 

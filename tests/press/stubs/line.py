@@ -28,7 +28,7 @@ def route(state: Platforms, request: Request) -> Result | None:
         return None
     if request.method != "POST":
         raise Reject(405, {"message": "Method Not Allowed"})
-    bearer(request, state.token, {"message": "Authentication failed. Confirm that the access token in the "
+    bearer(request, state, "line", {"message": "Authentication failed. Confirm that the access token in the "
                                              "authorization header is valid."})
     key = request.headers.get("X-Line-Retry-Key")
     keys = state.line.setdefault("keys", {})

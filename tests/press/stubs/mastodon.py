@@ -32,7 +32,7 @@ ACCOUNT = {"id": "109", "username": "taipei", "acct": "taipei", "display_name": 
 def route(state: Platforms, request: Request) -> Result | None:
     if not request.path.startswith("/api/v1/"):
         return None
-    bearer(request, state.token, {"error": "The access token is invalid"})
+    bearer(request, state, "mastodon", {"error": "The access token is invalid"})
     if request.path == "/api/v1/statuses" and request.method == "POST":
         return _create(state, request)
     if request.path == "/api/v1/accounts/verify_credentials":

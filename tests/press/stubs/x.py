@@ -34,7 +34,7 @@ UNAUTHORIZED = {"title": "Unauthorized", "type": "about:blank", "status": 401, "
 def route(state: Platforms, request: Request) -> Result | None:
     if not request.path.startswith("/2/"):
         return None
-    bearer(request, state.token, UNAUTHORIZED)
+    bearer(request, state, "x", UNAUTHORIZED)
     if request.path == "/2/tweets" and request.method == "POST":
         return _create(state, request)
     if request.path == "/2/users/me" and request.method == "GET":

@@ -43,7 +43,7 @@ def _error(status: int, message: str, reason: str = "badRequest") -> Reject:
 def route(state: Platforms, request: Request) -> Result | None:
     if request.path != PATH:
         return None
-    bearer(request, state.token, {"error": {"code": 401, "message": "Invalid Credentials",
+    bearer(request, state, "youtube", {"error": {"code": 401, "message": "Invalid Credentials",
                                             "errors": [{"reason": "authError"}]}})
     if request.method == "POST":
         return _start(state, request)
@@ -104,7 +104,7 @@ def _put(state: Platforms, request: Request) -> Result:
     state.youtube["bytes_received"] = state.youtube.get("bytes_received", 0) + len(raw)
     if len(session["data"]) == size:
         session["video"] = f"vid{state.next_id()}"
-        state.published("youtube", str(session["meta"].get("snippet", {}).get("title", "")))
+        state.published("youtube", str(session["meta"].get("snippet", {}).get("description", "")))
         return 201, _resource(session), {}
     return _status(session)
 
