@@ -42,8 +42,12 @@ _CREDIT = re.compile(r"^[\s【\[〔（(]*(?:\d{4}[./-]\d{1,2}[./-]\d{1,2}|\d{2,3
 #: Lines every article of an outlet carries: rights notices, the suicide-prevention notice that
 #: Taiwanese outlets must print under such news, calls to follow the outlet.
 _BOILERPLATE = re.compile(r"版權所有|版权所有|著作權|未經.{0,6}授權|禁止.{0,10}轉載|不得.{0,6}轉載|all rights reserved|"
-                          r"自殺防治|安心專線|生命線協談|張老師專線|珍惜生命|再給自己一次機會|關心您?：?$|"
+                          r"自殺防治|安心專線|生命線協談|張老師專線|關心您?：?$|"
                           r"加入.{0,12}粉絲團|按讚加入|追蹤.{0,12}(?:IG|Instagram|臉書|Line)", re.I)
+#: Words of the suicide-prevention notice that a quoted official may say too ("大家要珍惜生命"): only a
+#: short line that opens with them is the notice.
+_NOTICE = re.compile(r"^[\W_]*(?:珍惜生命|再給自己一次機會)")
+NOTICE_CHARS = 40
 #: Short items between pipes or bullets: a menu, not prose.
 _MENU = re.compile(r"^(?:[^|｜•·\n]{1,12}[|｜•·]){2,}[^|｜•·\n]{0,12}$")
 _BLOCKS = {"p", "div", "td", "tr", "table", "li", "ul", "ol", "section", "article", "h1", "h2", "h3", "h4",
@@ -103,7 +107,7 @@ def clean(text: str, title: str, links: set[str]) -> tuple[str, float]:
         key = fold(ln)
         if head and (key == head or (len(key) < 1.3 * len(head) and head in key)):
             continue
-        if _repeated(key, seen) or _BOILERPLATE.search(ln):
+        if _repeated(key, seen) or _boilerplate(ln):
             continue
         if not _prose(ln) and (_link_line(ln, links) or _MENU.search(ln)):
             linked += len(key)
@@ -111,6 +115,10 @@ def clean(text: str, title: str, links: set[str]) -> tuple[str, float]:
         seen.append(key)
         kept.append(ln)
     return "\n".join(_trim(kept)), linked / total
+
+
+def _boilerplate(line: str) -> bool:
+    return bool(_BOILERPLATE.search(line) or (len(line) <= NOTICE_CHARS and _NOTICE.search(line)))
 
 
 def _repeated(key: str, seen: list[str]) -> bool:

@@ -37,6 +37,8 @@ class AlertMessage:
     #: a spike carries its statistics and top stories in ``details`` (see notifications/spike.py).
     kind: str = "item"
     details: dict[str, Any] = field(default_factory=dict)
+    #: The alert decision's reasons, in the office's words (pipeline/decision): why it needs a response.
+    reasons: list[str] = field(default_factory=list)
 
     def local_time(self) -> str:
         if self.published_at is None:
@@ -104,7 +106,7 @@ class ConsoleNotifier:
             return Delivery(channel=channel)
         agencies = "、".join(message.agencies) or "未分派"
         self.stream.write(
-            f"[ALERT] {message.local_time()} {message.outlet} | {message.title} | 負面 {message.score:.2f}"
+            f"[ALERT] {message.local_time()} {message.outlet} | {message.title} | 需回應 {message.score:.2f}"
             f" | {agencies} | {message.url}\n")
         self.stream.flush()
         return Delivery(channel=channel)

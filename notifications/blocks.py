@@ -31,7 +31,8 @@ ELLIPSIS = "…"
 #: action_id of each control on an alert; the Bolt app handles these.
 ACK, ASSIGN = "newsdesk_ack", "newsdesk_assign"
 NOT_NEGATIVE, DRAFT = "newsdesk_not_negative", "newsdesk_draft"
-LABELS = {"negative": "負面", "not_negative": "非負面", "neutral": "中性"}
+#: The decision stage stores "negative" for an item that needs a response (pipeline/stages/decide.py).
+LABELS = {"negative": "需回應", "not_negative": "不需回應", "neutral": "中性"}
 
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
@@ -83,7 +84,7 @@ def _fields(message: AlertMessage) -> list[MarkdownTextObject]:
     pairs = [
         ("媒體", clip(message.outlet or "—", FIELD_TEXT - 10)),
         ("時間", message.local_time()),
-        ("情緒", sentiment_text(message)),
+        ("需回應", sentiment_text(message)),
         ("優先", clip(message.priority or "—", FIELD_TEXT - 10)),
         ("機關", clip("、".join(message.agencies) or "未分派", FIELD_TEXT - 10)),
         ("關鍵詞", clip("、".join(message.terms) or "—", FIELD_TEXT - 10)),
@@ -98,7 +99,7 @@ def _actions(message: AlertMessage) -> ActionsBlock:
     return ActionsBlock(block_id=f"actions:{value}", elements=[
         ButtonElement(text="已讀 Acknowledge", action_id=ACK, value=value, style="primary"),
         UserSelectElement(placeholder="指派 Assign", action_id=ASSIGN),
-        ButtonElement(text="非負面 Not negative", action_id=NOT_NEGATIVE, value=value),
+        ButtonElement(text="不需回應 No response needed", action_id=NOT_NEGATIVE, value=value),
         ButtonElement(text="草擬回應 Draft response", action_id=DRAFT, value=value),
     ])
 
@@ -109,8 +110,9 @@ def alert_blocks(message: AlertMessage) -> list[Block]:
     blocks: list[Block] = [
         SectionBlock(block_id=f"headline:{message.alert_id}", text=MarkdownTextObject(text=headline)),
         SectionBlock(block_id=f"facts:{message.alert_id}", fields=_fields(message)),
-        ContextBlock(elements=[MarkdownTextObject(
-            text=clip(f"newsdesk alert #{message.alert_id} · {message.model}", CONTEXT_TEXT))]),
+        ContextBlock(elements=[MarkdownTextObject(text=clip(
+            " · ".join([*(escape(r) for r in message.reasons), f"newsdesk alert #{message.alert_id}", message.model]),
+            CONTEXT_TEXT))]),
         _actions(message),
     ]
     return validated(blocks)
@@ -125,7 +127,7 @@ def reply_blocks(message: AlertMessage) -> list[Block]:
 
 def fallback_text(message: AlertMessage) -> str:
     """The notification text (shown in pushes and screen readers): escaped like the blocks."""
-    prefix = "又一則報導" if message.thread_ts else "負面新聞"
+    prefix = "又一則報導" if message.thread_ts else "需回應報導"
     return clip(f"{prefix}：{message.outlet} | {message.title}", FALLBACK_TEXT)
 
 

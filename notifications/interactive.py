@@ -115,7 +115,7 @@ class Handlers:
             if alert.item_id:
                 session.add(Correction(item_id=alert.item_id, label="not_negative", who=user))
             response.status, response.reason = "dismissed", "not negative (officer's correction)"
-            return f":heavy_minus_sign: <@{escape(user)}> 標記為非負面（已記錄更正）"
+            return f":heavy_minus_sign: <@{escape(user)}> 標記為不需回應（已記錄更正）"
 
         self._apply(body, client, "not negative", change)
 

@@ -1,7 +1,8 @@
 """Which channels an item goes to, and when: routing per agency or priority, and quiet hours.
 
 ``notifications.slack.channels`` maps an agency short name or a priority to a channel; an item goes to
-every mapped channel of its agencies and its priority, else to ``notifications.slack.channel``.
+every mapped channel of its agencies (the bureau the alert decision routed it to first, then the
+watchlist's) and its priority, else to ``notifications.slack.channel``.
 During ``notifications.quiet_hours`` (office time) alerts are held until the quiet hours end, unless
 their priority is in ``notifications.breakthrough`` ("critical breaks through").
 """
@@ -22,7 +23,7 @@ from pipeline.settings import Settings
 def channels_for(settings: Settings, item: Item) -> list[str]:
     """The channels for ``item``, in a stable order, without repeats."""
     slack = settings.notifications.slack
-    keys = [*item.agencies, item.priority or ""]
+    keys = [*item.routed, item.priority or ""]
     found = [slack.channels[k] for k in keys if k in slack.channels]
     return list(dict.fromkeys(found)) or [slack.channel]
 

@@ -198,3 +198,16 @@ def test_a_bare_day_in_metadata_takes_the_time_the_page_shows() -> None:
     html = article(published="2014-04-30").replace("<article>", "<article><span>2014-04-30 14:49</span>")
     ex = extract(html.encode(), "https://example.org/t/1")
     assert ex.published_at == datetime.fromisoformat("2014-04-30T14:49:00+08:00")
+
+
+def test_the_suicide_prevention_notice_leaves_but_a_quote_with_its_words_stays() -> None:
+    from crawlers.body import clean
+
+    quote = "政委陳時中受訪時表示，大家要珍惜生命，沒有人是爛命一條，政府會持續提供協助。"
+    text = "\n".join([
+        "台北市今天發生一起意外，警方到場處理，詳細原因仍在調查中。", quote,
+        "珍惜生命，再給自己一次機會",
+        "自殺防治諮詢安心專線：1925；生命線協談專線：1995",
+    ])
+    kept, _ = clean(text, "台北市意外", set())
+    assert quote in kept and "1925" not in kept and "再給自己一次機會" not in kept

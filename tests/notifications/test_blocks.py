@@ -58,7 +58,7 @@ def test_urls_are_made_safe() -> None:
 def test_alert_carries_the_facts_and_buttons() -> None:
     blocks = as_dicts(alert_blocks(make_message(alert_id=7, outlets_count=3, reach=12000)))
     text = _all_text(blocks)
-    facts = ("cna", "2024-09-02 09:30", "負面 0.91", "high", "捷運公司", "北捷", "12,000", "*報導家數*\\n3")
+    facts = ("cna", "2024-09-02 09:30", "需回應 0.91", "high", "捷運公司", "北捷", "12,000", "*報導家數*\\n3")
     for fact in facts:
         assert fact in text
     actions = blocks[-1]["elements"]

@@ -153,7 +153,7 @@ def test_inbox_actions_go_through_the_core(web_app: App) -> None:
     stale = client.post("/inbox/1/dismiss", data={"reason": "x", "expected": "open"}, headers=h)
     assert stale.status_code == 409 and "someone changed it" in stale.text and stale.headers["HX-Retarget"] == "#flash"
     r = client.post("/inbox/1/not-negative", data={"expected": "assigned"}, headers=h)
-    assert r.status_code == 200 and "非負面" in r.text
+    assert r.status_code == 200 and "不需回應" in r.text
     with sessions() as s:
         row = s.get(Response, 1)
         assert row is not None and row.status == "dismissed" and row.officer == "officer"

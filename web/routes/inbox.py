@@ -95,5 +95,5 @@ def not_negative(request: Request, response_id: int, expected: str = Form(""), u
     c = card_for(session, response_id)
     if c.item is not None:
         corrections.record(session, c.item.id, "not_negative", user.name)
-    responses.dismiss(session, response_id, f"非負面（{user.name} 更正）", expected=expected or None)
-    return _card(request, session, settings, response_id, "已更正為非負面，模型下次訓練會採用")
+    responses.dismiss(session, response_id, f"不需回應（{user.name} 更正）", expected=expected or None)
+    return _card(request, session, settings, response_id, "已更正為不需回應，模型下次訓練會採用")

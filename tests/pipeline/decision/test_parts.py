@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from pipeline.decision import CITY_WIDE, GOVERNMENTS
 from pipeline.decision.combine import FEATURES, Combiner, Router, Signals, matrix
 from pipeline.decision.lexical import LexicalModel
-from pipeline.decision.text import decision_text
+from pipeline.decision.text import decision_text, lead
 from pipeline.decision.training.fit import best_threshold, cross_validate, fit_combiner, fit_router
 
 
@@ -84,3 +85,20 @@ def test_lexical_model_learns_places_and_round_trips(tmp_path: Path) -> None:
     again = LexicalModel.load(tmp_path)
     g2, r2 = again.predict(["北市公車又誤點 民眾怒"])
     assert np.allclose(g2, g[:1], atol=1e-2) and np.allclose(r2, r[:1], atol=1e-2)
+
+
+@pytest.mark.parametrize(("title", "text", "expected"), [
+    # a headline-only page: its header strip (breadcrumb, headline, byline, share, headline again, promo)
+    ("北捷誤點 乘客抱怨", "首頁 > 社會 北捷誤點 乘客抱怨 記者王小明／台北報導 2026/07/01 分享 北捷誤點 乘客抱怨 "
+     "更多新聞請上TVBS新聞網", ""),
+    # the header strip before a real lead: the lead starts after the headline
+    ("北捷誤點 乘客抱怨", "首頁 > 社會 北捷誤點 乘客抱怨 記者王小明／台北報導 北捷誤點 乘客抱怨 "
+     "捷運公司表示，今天上午因號誌故障導致列車延誤，已經修復。",
+     "捷運公司表示，今天上午因號誌故障導致列車延誤，已經修復。"),
+    ("Taipei MRT delays", "(By Lin Hsin) Enditem/ASG", ""),
+    ("北捷誤點", "北捷今天上午又誤點，大批乘客在月台上抱怨連連。更多新聞請上TVBS新聞網",
+     "北捷今天上午又誤點，大批乘客在月台上抱怨連連。"),
+    ("北捷誤點", "首頁 政治 社會 生活 國際 記者王小明 台北報導 2026年7月1日", ""),  # no prose: no lead
+])
+def test_the_lead_is_prose_after_the_headline(title: str, text: str, expected: str) -> None:
+    assert lead(title, text) == expected

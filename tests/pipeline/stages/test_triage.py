@@ -28,6 +28,7 @@ T0 = datetime(2024, 5, 1, 1, 0, tzinfo=UTC)
 
 
 def with_settings(tmp_path: Path, **overrides: Any) -> tuple[Settings, Session]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{tmp_path / 't.db'}"
     settings = load_settings(None, {"database_url": url, **overrides}, use_env=False)
     return settings, open_database(settings.database_url)()
