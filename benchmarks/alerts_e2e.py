@@ -30,7 +30,7 @@ alerted Taipei items needing a response whose answer is a specific bureau, not å
         [--model FOLDER] [--threshold P] [--json out.json] [--keep DIR]
 
 The labels are read only by :func:`score`; page and feed builders see :class:`Story` (text, outlet,
-time) alone. Not a test: run it on demand (about 2-4 minutes for the 800 items on 2 cores).
+time) alone. Not a test: run it on demand (about 4 minutes for the 1,000 items on 2 busy cores).
 """
 
 from __future__ import annotations
