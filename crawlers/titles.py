@@ -175,6 +175,9 @@ def choose_title(page: Page, outlet_names: tuple[str, ...] = (), memory: SiteNam
         for _, text in found:
             if fold(text) == fold(cand):
                 return text
+    whole = _whole_heading([t for t in raw if t], candidates, found, names)
+    if whole:
+        return whole
     for cand in candidates:
         key = fold(cand)
         if any(key in fold(t) and len(key) >= 0.6 * len(fold(t)) for _, t in found):
@@ -182,6 +185,21 @@ def choose_title(page: Page, outlet_names: tuple[str, ...] = (), memory: SiteNam
     if candidates:
         return candidates[0]
     return near_body(page, names, found, body_start) or ""
+
+
+def _whole_heading(raw: list[str], candidates: list[str], found: list[tuple[int, str]],
+                   names: set[str]) -> str | None:
+    """A heading that holds a candidate and more of the same title, with no site name in it: the
+    headline itself has a separator (``演唱會2026｜台北站7/23會員預購``) that peeling took for a label."""
+    titles = [fold(t) for t in raw]
+    for cand in candidates:
+        key = fold(cand)
+        for _, text in found:
+            whole = fold(text)
+            if len(whole) > len(key) and key in whole and any(whole in t for t in titles) \
+                    and not any(site_like(p, names) for p in _segments(text)[::2]):
+                return text
+    return None
 
 
 def near_body(page: Page, names: set[str], found: list[tuple[int, str]], body_start: int | None) -> str | None:

@@ -211,3 +211,12 @@ def test_the_suicide_prevention_notice_leaves_but_a_quote_with_its_words_stays()
     ])
     kept, _ = clean(text, "台北市意外", set())
     assert quote in kept and "1925" not in kept and "再給自己一次機會" not in kept
+
+
+def test_a_headline_with_its_own_separator_is_kept_whole() -> None:
+    title = "白色永遠不退流行｜ Maje ：以法式優雅打造夏日清新風格＆全新台北 101 概念店同步亮相"
+    html = (f"<html><head><title>{title}｜風傳媒</title><meta property='og:title' content='{title}｜風傳媒'>"
+            f"<meta property='og:site_name' content='風傳媒'></head><body><article><h1>{title}</h1>"
+            "<p>法國品牌Maje今天在台北101開設全新概念店，以白色為主調，呈現夏日清新風格，吸引不少民眾到場參觀。</p>"
+            "</article></body></html>")
+    assert extract(html.encode(), "https://www.storm.mg/lifestyle/1").title == title
