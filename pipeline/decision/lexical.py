@@ -3,8 +3,11 @@
 It reads place and agency names, officials and complaint words as they are written, where the
 transformer reads meaning; the two make different mistakes and the combiner weighs them
 (:mod:`pipeline.decision.combine`). Outputs: P(government) over :data:`~pipeline.decision.GOVERNMENTS`
-(softmax) and P(needs a response) (sigmoid). Fitted by L-BFGS on a sparse matrix (torch), stored as
-``lexical.safetensors`` (idf and weights in float16) with ``lexical.json`` (the n-grams).
+(softmax), P(needs a response) (sigmoid) and, when fitted, P(answering agency) over the office's
+agencies (softmax; learned from the items of the office's government that name one): agency names and
+the things each bureau answers for (幼兒園, 行道樹, 公車, 大巨蛋) are words, which this half reads well.
+Fitted by L-BFGS on a sparse matrix (torch), stored as ``lexical.safetensors`` (idf and weights in
+float16) with ``lexical.json`` (the n-grams).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ class LexicalModel:
         self.idf = np.zeros(0, dtype=np.float32)
         self.weights = np.zeros((0, len(self.classes) + 1), dtype=np.float32)  # last column: response
         self.bias = np.zeros(len(self.classes) + 1, dtype=np.float32)
+        self.agencies: tuple[str, ...] = ()  # columns after the response column, when fitted
 
     def _rows(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         rows: list[int] = []
@@ -78,6 +82,44 @@ class LexicalModel:
         self.bias = b.detach().numpy().astype(np.float32)
         return self
 
+    def fit_agencies(self, texts: Sequence[str], agencies: Sequence[str | None], classes: Sequence[str],
+                     c: float | None = None) -> LexicalModel:
+        """Add the agency columns, learned from the texts whose agency is one of ``classes`` (others,
+        None included, are left out); the government and response columns stay as they are."""
+        import torch
+
+        keep = [i for i, a in enumerate(agencies) if a in classes]
+        rows, cols, vals = self._rows([texts[i] for i in keep])
+        x = torch.sparse_coo_tensor(torch.from_numpy(np.stack([rows, cols])), torch.from_numpy(vals),
+                                    (len(keep), len(self.index)), check_invariants=False).coalesce()
+        y = torch.tensor([list(classes).index(str(agencies[i])) for i in keep])
+        w = torch.zeros((len(self.index), len(classes)), requires_grad=True)
+        b = torch.zeros(len(classes), requires_grad=True)
+        opt = torch.optim.LBFGS([w, b], max_iter=300, line_search_fn="strong_wolfe")
+        reg = 0.5 / (c or self.c)
+
+        def closure() -> torch.Tensor:
+            opt.zero_grad()
+            z = torch.sparse.mm(x, w) + b
+            loss = torch.nn.functional.cross_entropy(z, y, reduction="sum") + reg * (w * w).sum()
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+        k = len(self.classes) + 1
+        self.weights = np.concatenate([self.weights[:, :k], w.detach().numpy().astype(np.float32)], axis=1)
+        self.bias = np.concatenate([self.bias[:k], b.detach().numpy().astype(np.float32)])
+        self.agencies = tuple(classes)
+        return self
+
+    def agency(self, texts: Sequence[str]) -> np.ndarray | None:
+        """P(answering agency) [n, len(agencies)], or None when the agency columns were not fitted."""
+        if not self.agencies:
+            return None
+        z = self.logits(texts)[:, len(self.classes) + 1:]
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
     def logits(self, texts: Sequence[str]) -> np.ndarray:
         z = np.tile(self.bias.astype(np.float64), (len(texts), 1))
         rows, cols, vals = self._rows(texts)
@@ -97,7 +139,7 @@ class LexicalModel:
 
         grams = sorted(self.index, key=self.index.__getitem__)
         meta = {"kind": "char-ngram-multi", "n_max": 3, "c": self.c, "min_df": self.min_df,
-                "classes": list(self.classes), "grams": grams}
+                "classes": list(self.classes), "agencies": list(self.agencies), "grams": grams}
         (folder / "lexical.json").write_text(json.dumps(meta, ensure_ascii=False, separators=(",", ":")),
                                              encoding="utf-8")
         save_file({"idf": self.idf.astype(np.float16), "weights": self.weights.astype(np.float16),
@@ -116,6 +158,9 @@ class LexicalModel:
         model.idf = tensors["idf"].astype(np.float32)
         model.weights = tensors["weights"].astype(np.float32)
         model.bias = tensors["bias"].astype(np.float32)
+        model.agencies = tuple(str(a) for a in meta.get("agencies") or ())
+        if model.weights.shape[1] != len(model.classes) + 1 + len(model.agencies):
+            raise ValueError("the weights' columns do not match the classes and agencies")
         if not (len(model.index) == len(model.idf) == len(model.weights)):
             raise ValueError("n-grams, idf and weights differ in length")
         return model

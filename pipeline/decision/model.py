@@ -60,6 +60,8 @@ class Raw:
     lex_response: np.ndarray | None
     #: where the network did not run (the lexical model's answer stands in for it), see ``skip_below``
     skipped: np.ndarray | None = None
+    #: the lexical model's P(answering agency), columns as ``agency``, when it has them
+    lex_agency: np.ndarray | None = None
     #: (names the office's city, names another place) per item
     places: list[tuple[bool, bool]] | None = None
 
@@ -140,7 +142,19 @@ class LoadedModel:
         skipped[chosen] = False
         if lex_gov is not None and lex_resp is not None and skipped.any():
             gov[skipped], resp[skipped] = lex_gov[skipped], lex_resp[skipped]
-        return Raw(gov, resp, agency, emotion, lex_gov, lex_resp, skipped)
+        lex_agency = None
+        if self.lexical is not None and n and self.lexical.agencies == tuple(self.agencies):
+            lex_agency = self.lexical.agency(texts)
+        return Raw(gov, resp, agency, emotion, lex_gov, lex_resp, skipped, lex_agency)
+
+    def agency_head(self, raw: Raw, i: int) -> dict[str, float]:
+        """P(answering agency) of item ``i``: the network's and the lexical model's averaged (the lexical
+        model's alone where the network was skipped)."""
+        p = raw.agency[i]
+        if raw.lex_agency is not None:
+            skipped = raw.skipped is not None and bool(raw.skipped[i])
+            p = raw.lex_agency[i] if skipped else (p + raw.lex_agency[i]) / 2
+        return dict(zip(self.agencies, (float(x) for x in p), strict=True))
 
 
 def sizes(info: dict[str, Any]) -> dict[str, int]:
@@ -221,7 +235,7 @@ class FolderDecider:
         agency: str | None = None
         agency_p, via = 0.0, list[str]()
         if needs or top == self.gi:
-            head = dict(zip(self.model.agencies, (float(p) for p in raw.agency[i]), strict=True))
+            head = self.model.agency_head(raw, i)
             agency, agency_p, via = self.model.router.route(head, _matched(doc), self.candidates)
         reasons = [f"政府：{GOVERNMENT_NAMES[GOVERNMENTS[top]]} {gov_p[top]:.0%}"
                    + ("（字詞模型；與本府無涉，未經語意模型）" if raw.skipped is not None and raw.skipped[i] else ""),

@@ -27,7 +27,7 @@ BASE = Path(__file__).resolve().parents[2] / "sentiment" / "model"
 
 @dataclass
 class Hyper:
-    epochs: int = 3
+    epochs: int = 2
     lr: float = 5e-5
     batch_size: int = 32
     max_length: int = 128

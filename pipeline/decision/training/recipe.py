@@ -95,6 +95,7 @@ def build(out: Path, hp: Hyper, *, frozen: bool = False, english_vocab: bool = T
     net, tok = (train_frozen if frozen else train)(rows, agencies, hp, log=log, base=base)
     texts = [decision_text(r.title, r.lead) for r in rows]
     lexical = LexicalModel(GOVERNMENTS).fit(texts, [r.government for r in rows], [r.response for r in rows])
+    lexical.fit_agencies(texts, _agency_labels(rows), agencies)
     log(f"network and lexical model trained in {time.time() - started:.0f} s")
     info: dict[str, Any] = {"name": NAME, "version": datetime.now(UTC).strftime("%Y%m%d"),
                             "governments": list(GOVERNMENTS), "agencies": agencies,
@@ -126,6 +127,43 @@ def build(out: Path, hp: Hyper, *, frozen: bool = False, english_vocab: bool = T
     return report
 
 
+def _agency_labels(rows: Sequence[Labelled]) -> list[str | None]:
+    """The answering agency of items about the office's government (the labels give one only there)."""
+    return [r.agency if r.government == "TPE" and r.agency else None for r in rows]
+
+
+def refit_routing(source: Path, out: Path, log: Any = print) -> dict[str, Any]:
+    """Routing again on a built folder (the network and the combiner kept): the lexical model's agency
+    columns and the router, then the figures. For a folder built before the lexical model routed."""
+    settings = shipped_settings()
+    model = LoadedModel.from_folder(source)
+    assert model.lexical is not None, f"{source} has no lexical model"
+    rows = training_set()
+    model.lexical.fit_agencies([decision_text(r.title, r.lead) for r in rows], _agency_labels(rows),
+                               model.agencies)
+    gold = gold_july()
+    decider = FolderDecider(model, settings)
+    docs = docs_for(gold, settings)
+    heads, matched, gold_agency = _routing_rows(model, decider.raw(docs), docs, gold)
+    router, routing = fit.fit_router(heads, matched, gold_agency, candidates(settings.agency_names()))
+    log(f"router: {routing}")
+    info = {k: v for k, v in model.info.items() if k != "figures"}
+    info.update(router=router.to_dict())
+    fit_rows = (source / FIT_ROWS).read_bytes() if (source / FIT_ROWS).is_file() else None
+    write_folder(out, LoadedModel(model.net, model.tokenizer, info, model.lexical))
+    if fit_rows is not None:
+        (out / FIT_ROWS).write_bytes(fit_rows)
+    oof = None
+    if fit_rows is not None:
+        with np.load(out / FIT_ROWS) as data:
+            oof = fit.cross_validate(data["x"], list(data["y"]))
+    report = evaluate_folder(out, settings.model_copy(update={
+        "decision": settings.decision.model_copy(update={"threshold": info["threshold"]})}), oof=oof)
+    info["figures"] = report
+    (out / "decision.json").write_text(json.dumps(info, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return report
+
+
 def _counts(rows: Sequence[Labelled]) -> dict[str, int]:
     out: dict[str, int] = {}
     for r in rows:
@@ -140,7 +178,7 @@ def _routing_rows(model: LoadedModel, raw: Raw, docs: Sequence[Doc], gold: Seque
     heads, matched, agency = [], [], []
     for i, (doc, g) in enumerate(zip(docs, gold, strict=True)):
         if g.government == "TPE" and g.response == 1 and g.agency:
-            heads.append(dict(zip(model.agencies, (float(p) for p in raw.agency[i]), strict=True)))
+            heads.append(model.agency_head(raw, i))
             matched.append(_matched(doc))
             agency.append(g.agency)
     return heads, matched, agency
@@ -224,9 +262,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     e = sub.add_parser("eval", help="the figures of a model folder")
     e.add_argument("--model", type=Path, default=Path("pipeline/decision/model"))
     sub.add_parser("old-rule", help="the figures of the rule before the decision (watchlist + emotion)")
+    r = sub.add_parser("routing", help="refit the lexical agency columns and the router of a built folder")
+    r.add_argument("--source", type=Path, required=True)
+    r.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
     if args.cmd == "old-rule":
         report = old_rule()
+    elif args.cmd == "routing":
+        report = refit_routing(args.source, args.out)
     elif args.cmd == "final":
         report = build(args.out, Hyper(epochs=args.epochs, lr=args.lr, seed=args.seed), frozen=args.frozen,
                        english_vocab=not args.no_english_vocab, work=args.work, limit=args.limit)
