@@ -9,9 +9,10 @@ the spelling). The tokenizer then keeps at most ``[decision] max_length`` tokens
 A crawled page is not always an article: a headline-only page gives the page's header strip
 (breadcrumb, headline, byline, date, share links) or the outlet's promotion line ("更多新聞請上…",
 "Enditem", "Comments will be moderated") as its text. So the lead starts after the headline where the
-headline appears in the opening, promotion and rights sentences are dropped, and what is left must read
-as prose (a clause mark in Chinese, a few words in English), else the item is read from its title alone,
-as the labellers read such items.
+headline appears in the opening, promotion, reminder and rights sentences are dropped ("三立新聞網提醒您：
+新聞內容請以官方發布為準"), and what is left must read as prose (a clause mark in Chinese, a few words in
+English), else the item is read from its title alone, as the labellers read such items. Datelines
+(〔即時新聞／綜合報導〕) stay: the labelled leads the model learned from carry them.
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ _URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
 _SPACE = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"[。！？!?；;]|\.\s")
 _SENTENCES = re.compile(r".*?(?:[。！？!?；;]+|\.\s+|$)")
-_PROMO = re.compile(r"更多.{0,16}(?:請上|請見|請看|請點)|下載.{0,10}APP|訂閱.{0,12}(?:頻道|YouTube|電子報)|"
+_PROMO = re.compile(r"更多.{0,16}(?:請上|請見|請看|請點)|下載[^，。]{0,6}APP|訂閱.{0,12}(?:頻道|YouTube|電子報)|"
                     r"(?:加入|追蹤).{0,12}(?:粉絲團|官方帳號|LINE|IG)|版權所有|未經.{0,6}授權|禁止.{0,10}轉載|"
-                    r"Enditem|Comments will be moderated|all rights reserved|click here", re.I)
+                    r"提醒您|以官方發布為準|Enditem|Comments will be moderated|all rights reserved|click here", re.I)
 _CLAUSE = re.compile(r"[，。、；！？：]")
 _WORD = re.compile(r"[A-Za-z]{2,}")
 
