@@ -200,9 +200,10 @@ class DecisionSettings(_Model):
                              description="P(needs a response from the office) at or above which an item does")
     batch_size: int = Field(default=64, ge=1, description="texts per forward pass (sorted by length)")
     max_length: int = Field(default=128, ge=16, le=512, description="tokens of title + lead the model reads")
-    skip_below: float = Field(default=0.0, ge=0, lt=1, description="the network reads only items the "
+    skip_below: float = Field(default=0.1, ge=0, lt=1, description="the network reads only items the "
                               "lexical model gives at least this P(our government), or that name the city or "
-                              "match the watchlist; 0 reads every item")
+                              "match the watchlist (the others' P(needs a response) is capped at that "
+                              "P(our government)); 0 reads every item")
     models_dir: str = Field(default="var/models", description="where retrained versions are kept")
     min_corrections: int = Field(default=30, ge=1, description="corrections needed before retraining")
 

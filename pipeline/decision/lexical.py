@@ -6,8 +6,8 @@ transformer reads meaning; the two make different mistakes and the combiner weig
 (softmax), P(needs a response) (sigmoid) and, when fitted, P(answering agency) over the office's
 agencies (softmax; learned from the items of the office's government that name one): agency names and
 the things each bureau answers for (幼兒園, 行道樹, 公車, 大巨蛋) are words, which this half reads well.
-Fitted by L-BFGS on a sparse matrix (torch), stored as ``lexical.safetensors`` (idf and weights in
-float16) with ``lexical.json`` (the n-grams).
+Fitted by L-BFGS on a sparse matrix (torch), stored as ``lexical.safetensors`` (idf in float16,
+weights in int8 with a scale per n-gram) with ``lexical.json`` (the n-grams).
 """
 
 from __future__ import annotations
@@ -142,8 +142,11 @@ class LexicalModel:
                 "classes": list(self.classes), "agencies": list(self.agencies), "grams": grams}
         (folder / "lexical.json").write_text(json.dumps(meta, ensure_ascii=False, separators=(",", ":")),
                                              encoding="utf-8")
-        save_file({"idf": self.idf.astype(np.float16), "weights": self.weights.astype(np.float16),
-                   "bias": self.bias.astype(np.float32)}, str(folder / "lexical.safetensors"))
+        # weights as int8 with one scale per n-gram (like the network's word embeddings): half of float16
+        scale = np.maximum(np.abs(self.weights).max(axis=1, keepdims=True), 1e-8) / 127
+        save_file({"idf": self.idf.astype(np.float16), "weights.int8": np.round(self.weights / scale).astype(np.int8),
+                   "weights.scale": scale.astype(np.float16), "bias": self.bias.astype(np.float32)},
+                  str(folder / "lexical.safetensors"))
 
     @classmethod
     def load(cls, folder: Path) -> LexicalModel:
@@ -156,7 +159,10 @@ class LexicalModel:
         model = cls(meta["classes"], c=float(meta["c"]), min_df=int(meta["min_df"]))
         model.index = {str(g): i for i, g in enumerate(meta["grams"])}
         model.idf = tensors["idf"].astype(np.float32)
-        model.weights = tensors["weights"].astype(np.float32)
+        if "weights.int8" in tensors:
+            model.weights = tensors["weights.int8"].astype(np.float32) * tensors["weights.scale"].astype(np.float32)
+        else:
+            model.weights = tensors["weights"].astype(np.float32)
         model.bias = tensors["bias"].astype(np.float32)
         model.agencies = tuple(str(a) for a in meta.get("agencies") or ())
         if model.weights.shape[1] != len(model.classes) + 1 + len(model.agencies):

@@ -84,9 +84,8 @@ class LoadedModel:
 
     @classmethod
     def from_folder(cls, path: Path) -> LoadedModel:
-        from transformers import AutoTokenizer
-
         from pipeline.decision import network
+        from pipeline.decision.encoder import Tokenizer
 
         if not (path / "decision.json").is_file():
             raise DecisionError(f"decision model folder {path} is missing or has no decision.json; "
@@ -96,7 +95,7 @@ class LoadedModel:
             if list(info["governments"]) != list(GOVERNMENTS):
                 raise ValueError(f"governments {info['governments']} differ from {list(GOVERNMENTS)}")
             net = network.load(path, sizes(info))
-            tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+            tokenizer = Tokenizer(path)
             lexical = None
             if (path / "lexical.json").is_file():
                 from pipeline.decision.lexical import LexicalModel
@@ -128,7 +127,7 @@ class LoadedModel:
         chosen = [i for i in range(n) if run is None or run[i]] if lex_gov is not None else list(range(n))
         order = sorted(chosen, key=lambda i: len(texts[i]))
         with torch.inference_mode():
-            for start in range(0, n, batch_size):
+            for start in range(0, len(order), batch_size):
                 idx = order[start:start + batch_size]
                 enc = self.tokenizer([texts[i] for i in idx], padding=True, truncation=True,
                                      max_length=max_length, return_tensors="pt")
@@ -223,7 +222,10 @@ class FolderDecider:
             return []
         raw = self.raw(docs)
         signals = self.signals(docs, raw)
-        scores = self.model.combiner.score(signals)
+        scores = np.asarray(self.model.combiner.score(signals), dtype=float)
+        if raw.skipped is not None and raw.lex_government is not None:
+            # ruled out by the lexical model: it needs a response from us no more than it concerns us
+            scores = np.where(raw.skipped, np.minimum(scores, raw.lex_government[:, self.gi]), scores)
         return [self._one(doc, raw, i, signals[i], float(scores[i])) for i, doc in enumerate(docs)]
 
     def _one(self, doc: Doc, raw: Raw, i: int, sig: Signals, score: float) -> Decision:

@@ -57,11 +57,16 @@ class DecisionNet(nn.Module):
 
 
 def build(config: Any, sizes: dict[str, int]) -> DecisionNet:
-    """An untrained network of this encoder config (weights are loaded afterwards)."""
+    """An untrained network of this encoder config (weights are loaded afterwards): transformers'
+    ``BertModel`` for a transformers config (training), :class:`~pipeline.decision.encoder.Encoder`
+    for an :class:`~pipeline.decision.encoder.EncoderConfig` (run time, no transformers import)."""
+    from pipeline.decision.encoder import Encoder, EncoderConfig
+
+    if isinstance(config, EncoderConfig):
+        return DecisionNet(Encoder(config), sizes)
     from transformers import BertModel
 
-    encoder = BertModel(config, add_pooling_layer=False)
-    return DecisionNet(encoder, sizes)
+    return DecisionNet(BertModel(config, add_pooling_layer=False), sizes)
 
 
 #: The word embeddings (most of the weights) are stored as int8 rows with one scale each: half the
@@ -72,11 +77,10 @@ WORDS = "encoder.embeddings.word_embeddings.weight"
 def load(path: Path, sizes: dict[str, int], dtype: torch.dtype | None = None) -> DecisionNet:
     """The network stored in folder ``path`` (``config.json`` + ``model.safetensors``)."""
     from safetensors.torch import load_file
-    from transformers import BertConfig
 
-    config = BertConfig.from_pretrained(str(path))
-    config._attn_implementation = "eager"  # same numbers on every machine; sdpa gains nothing at this size
-    net = build(config, sizes)
+    from pipeline.decision.encoder import EncoderConfig
+
+    net = build(EncoderConfig.from_folder(path), sizes)
     state = load_file(str(path / "model.safetensors"))
     if dtype is None:
         dtype = state[f"{WORDS}.scale"].dtype if f"{WORDS}.scale" in state else next(iter(state.values())).dtype

@@ -105,3 +105,54 @@ def test_lexical_model_learns_places_and_round_trips(tmp_path: Path) -> None:
 ])
 def test_the_lead_is_prose_after_the_headline(title: str, text: str, expected: str) -> None:
     assert lead(title, text) == expected
+
+
+def test_the_run_time_encoder_and_tokenizer_match_transformers(shipped_model: Path) -> None:
+    """The shipped folder run without transformers (pipeline/decision/encoder.py) gives transformers'
+    token ids and the same outputs."""
+    import torch
+    from safetensors.torch import load_file
+    from transformers import AutoTokenizer, BertConfig
+
+    from pipeline.decision import network
+    from pipeline.decision.model import LoadedModel, sizes
+
+    model = LoadedModel.from_folder(shipped_model)
+    config = BertConfig.from_pretrained(str(shipped_model))
+    config._attn_implementation = "eager"
+    reference = network.build(config, sizes(model.info))
+    state = load_file(str(shipped_model / "model.safetensors"))
+    state[network.WORDS] = (state.pop(f"{network.WORDS}.int8").float()
+                            * state.pop(f"{network.WORDS}.scale").float())
+    reference.load_state_dict(state, strict=False)
+    reference = reference.eval().to(next(model.net.parameters()).dtype)
+    texts = ["北捷今天又誤點，到底在搞什麼", "臺北市ＡＢＣ１２３ 😀", "Taipei MRT delays anger commuters",
+             "", "大巨蛋消防安全堪慮" * 80]
+    ours = model.tokenizer(texts, padding=True, truncation=True, max_length=64)
+    theirs = AutoTokenizer.from_pretrained(str(shipped_model), local_files_only=True)(
+        texts, padding=True, truncation=True, max_length=64, return_tensors="pt")
+    assert torch.equal(ours["input_ids"], theirs["input_ids"])
+    assert torch.equal(ours["attention_mask"], theirs["attention_mask"])
+    with torch.inference_mode():
+        a = model.net(ours["input_ids"], ours["attention_mask"])
+        b = reference(ours["input_ids"], ours["attention_mask"])
+    for head in a:
+        assert torch.allclose(a[head].float(), b[head].float(), atol=1e-3), head
+
+
+def test_the_cascade_skips_the_network_for_items_ruled_out(shipped_model: Path) -> None:
+    from pipeline.decision import Doc
+    from pipeline.decision.model import FolderDecider, LoadedModel
+    from pipeline.decision.training.recipe import shipped_settings
+
+    settings = shipped_settings()
+    settings = settings.model_copy(update={"decision": settings.decision.model_copy(update={"skip_below": 0.1})})
+    decider = FolderDecider(LoadedModel.from_folder(shipped_model), settings)
+    docs = [Doc("美股道瓊指數創新高 科技股領漲", "美國股市今天全面上漲，科技股表現最強。"),
+            Doc("北捷今天又誤點，到底在搞什麼", "台北捷運今天上午再度發生號誌故障，通勤族怨聲載道。")] * 40
+    raw = decider.raw(docs)
+    assert raw.skipped is not None and list(raw.skipped) == [True, False] * 40  # more items than a batch
+    decisions = decider.decide(docs)
+    assert len(decisions) == 80 and not decisions[0].needs_response
+    assert decisions[0].score <= float(raw.lex_government[0, decider.gi]) + 1e-9  # type: ignore[index]
+    assert decisions[1].needs_response and decisions[1].agency == "捷運公司"
