@@ -20,7 +20,7 @@ QUEUES = {
     "crawl": ("newsdesk.crawl",),
     "score": ("newsdesk.process",),
     "deliver": ("newsdesk.deliver", "newsdesk.digest", "newsdesk.spikes"),
-    "publish": ("newsdesk.publish", "newsdesk.pickup"),
+    "publish": ("newsdesk.publish", "newsdesk.pickup", "newsdesk.media_notices"),
 }
 
 

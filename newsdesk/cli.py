@@ -228,10 +228,19 @@ def scheduled_jobs(app: App, notifiers: list[Any]) -> list[tuple[str, int, Calla
     return [
         ("spikes", 300, with_session(lambda s: write_alerts(s, app.settings, detect(s, app.settings), names))),
         ("publish-due", 60, with_session(lambda s: run_due(s, app.settings, utcnow()))),
+        ("media-notices", 60, lambda: deliver_media(app)),
         ("press-pickup", 900, with_session(lambda s: update_pickup(s, app.settings, utcnow()))),
         ("daily-digest", 60, with_session(lambda s: run_digest_if_due(s, app.settings, notifiers=names,
                                                                       outlet_name=outlet_name))),
     ]
+
+
+def deliver_media(app: App) -> object:
+    """Media notices that are due (``press notify``'s retries); each claimed, so sent once."""
+    from press.notify import Policy, deliver_due, senders_from_settings
+
+    senders, missing = senders_from_settings(app.settings)
+    return deliver_due(app.sessions, senders, missing=missing, policy=Policy.from_settings(app.settings)).line()
 
 
 def summary_line(counts: Counter[str]) -> str:

@@ -52,7 +52,8 @@ def celery_jobs(app: App) -> list[tuple[str, float, Callable[[], object]]]:
             tasks.deliver.apply_async((name,), expires=max(10.0, every * 5))
 
     return [("deliver", every, deliver), ("spikes", 300, tasks.spikes.delay),
-            ("publish-due", 60, tasks.publish.delay), ("press-pickup", 900, tasks.pickup.delay),
+            ("publish-due", 60, tasks.publish.delay), ("media-notices", 60, tasks.media_notices.delay),
+            ("press-pickup", 900, tasks.pickup.delay),
             ("daily-digest", 60, tasks.digest.delay)]
 
 

@@ -145,6 +145,14 @@ def publish() -> str:
         return run_due(session, app().settings, utcnow()).line()
 
 
+@shared_task(name="newsdesk.media_notices", **RETRY)
+def media_notices() -> str:
+    """Media notices that are due (``press notify``); each claimed before it is sent."""
+    from newsdesk.cli import deliver_media
+
+    return str(deliver_media(app()))
+
+
 @shared_task(name="newsdesk.digest", **RETRY)
 def digest() -> int:
     from notifications.digest import run_digest_if_due

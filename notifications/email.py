@@ -100,6 +100,17 @@ class EmailNotifier:
         html_part.add_related(chart, maintype="image", subtype="png", cid="<chart>", filename="digest.png")
         self._deliver(mail)
 
+    def send_mail(self, to: str, message: dict[str, str], key: str) -> str:
+        """One notice to one address (``press notify``): a text part and an HTML part; the Message-ID is
+        derived from ``key``, so a mail system can drop a repeat. Returns the Message-ID."""
+        mail = self._envelope(message["subject"], to)
+        mail["Message-ID"] = message_id(key)
+        mail.set_content(message["text"])
+        if message.get("html"):
+            mail.add_alternative(message["html"], subtype="html")
+        self._deliver(mail)
+        return str(mail["Message-ID"])
+
     def _envelope(self, subject: str, channel: str) -> EmailMessage:
         mail = EmailMessage()
         mail["Subject"] = _header(subject)

@@ -108,10 +108,14 @@ def claim(sessions: sessionmaker[Session], model: Any, where: ColumnElement[bool
             pick = pick.order_by(order_by)
         if session.get_bind().dialect.name == "postgresql":
             pick = pick.with_for_update(skip_locked=True)
-        stmt = (update(model).where(pk.in_(pick.scalar_subquery()), cond)
-                .values(lease_owner=owner, lease_until=now + timedelta(seconds=seconds), **(values or {}))
-                .execution_options(synchronize_session=False))
-        session.execute(stmt)
+        # The candidates first, then the update: as a subquery of the UPDATE, PostgreSQL may run the
+        # LIMIT … SKIP LOCKED pick again for each row and so claim more than ``limit`` rows.
+        chosen = list(session.scalars(pick))
+        if chosen:
+            stmt = (update(model).where(pk.in_(chosen), cond)
+                    .values(lease_owner=owner, lease_until=now + timedelta(seconds=seconds), **(values or {}))
+                    .execution_options(synchronize_session=False))
+            session.execute(stmt)
         session.commit()
         keys = list(session.scalars(select(pk).where(model.lease_owner == owner)))
     return owner, keys

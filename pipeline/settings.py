@@ -48,6 +48,7 @@ ENVIRONMENT: dict[str, str] = {
     "YOUTUBE_ACCESS_TOKEN": "secret: OAuth access token for YouTube uploads (youtube.upload scope)",
     "X_ACCESS_TOKEN": "secret: X API v2 OAuth 2.0 user access token (tweet.write)",
     "LINE_CHANNEL_ACCESS_TOKEN": "secret: LINE Messaging API channel access token",
+    "SMS_PASSWORD": "secret: the SMS provider's password (press.notify.sms)",
     "BLUESKY_APP_PASSWORD": "secret: Bluesky app password for press.platforms.bluesky.account",
     "MASTODON_ACCESS_TOKEN": "secret: Mastodon access token (write:statuses)",
     "NEWSDESK_SECRET_KEY": "secret: signs the dashboard's session cookies (default: web.secret_file)",
@@ -407,6 +408,32 @@ class FeedSettings(_Model):
     entries: int = Field(default=50, ge=1, description="how many latest releases the feed keeps")
 
 
+class SmsSettings(_Model):
+    provider: Literal["mitake"] = Field(default="mitake", description="the SMS gateway (one module each in "
+                                        "notifications/sms.py); its password: SMS_PASSWORD")
+    base_url: Url = Field(default="https://smsapi.mitake.com.tw", description="the gateway's HTTP API")
+    username: str = Field(default="", description="the account; empty: no SMS")
+    max_chars: int = Field(default=300, ge=70, le=1000, description="an SMS notice is clipped to this")
+
+
+MediaChannel = Literal["line", "email", "sms"]
+
+
+def _media_channels() -> list[MediaChannel]:
+    return ["line", "email", "sms"]
+
+
+class MediaNotifySettings(_Model):
+    line_base_url: Url = Field(default="https://api.line.me",
+                               description="LINE Messaging API (push to journalists who added the account)")
+    channels: list[MediaChannel] = Field(default_factory=_media_channels,
+                                         description="channels `press notify` uses by default")
+    max_attempts: int = Field(default=5, ge=1, description="tries before a notice is given up (dead)")
+    retry_minutes: int = Field(default=2, ge=1, description="first retry delay, doubled after each failure")
+    timeout: int = Field(default=15, ge=1, description="seconds per request to LINE or the SMS gateway")
+    sms: SmsSettings = SmsSettings()
+
+
 class PressSettings(_Model):
     contacts: list[ContactSettings] = Field(
         default_factory=list, description="press contacts per agency; none are shipped (no invented contact)")
@@ -423,6 +450,7 @@ class PressSettings(_Model):
     pickup_threshold: float = Field(
         default=0.4, gt=0, le=1, description="share of the release's character pairs an article must repeat")
     feed: FeedSettings = FeedSettings()
+    notify: MediaNotifySettings = MediaNotifySettings()
     platforms: dict[str, PlatformSettings] = Field(default_factory=dict)
 
 

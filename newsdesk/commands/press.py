@@ -87,10 +87,12 @@ def warn_contact(release: Release, settings: Any) -> None:
 def register(main: click.Group, **groups: click.Group) -> None:
     """Attach the ``press`` group (tallies and the report are in :mod:`newsdesk.commands.tally`)."""
     from newsdesk.commands.conferences import conference_group, tally_conferences_cmd
+    from newsdesk.commands.media import register as register_media
     from newsdesk.commands.posts import post_group
 
     press.add_command(post_group)
     press.add_command(conference_group)
+    register_media(press)
     groups["tally"].add_command(tally_conferences_cmd)
     main.add_command(press)
 

@@ -78,10 +78,13 @@ def test_two_celery_workers_match_the_in_process_run_and_survive_a_sigkill(tmp_p
     borderline = {pair: _similarity(items, pair) for pair in differing}
     assert all(abs(sim - 0.5) <= 0.15 for sim in borderline.values()), borderline
     assert len(differing) <= len(_pairs(expected["stories"])) // 10 + 3, borderline
-    assert sorted(url for _, url in got["alerts"]) == sorted(url for _, url in expected["alerts"])
+    # Story alerts only: after 08:00 in Taipei the scheduler also queues the day's digest, which the
+    # one-pass reference run never does.
+    assert sorted(url for kind, url in got["alerts"] if kind in ("item", "copy")) == sorted(
+        url for kind, url in expected["alerts"] if kind in ("item", "copy"))
     keys = Counter(m.metadata["event_payload"]["key"] for m in slack.messages() if m.metadata)
     assert keys and max(keys.values()) == 1, [k for k, v in keys.items() if v > 1]  # each alert posted once
-    assert len(keys) == n_alerts
+    assert len([k for k in keys if ":cluster:" in k or ":item:" in k]) == n_alerts
 
 
 def _pairs(stories: set[frozenset[str]]) -> set[frozenset[str]]:

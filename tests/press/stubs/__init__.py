@@ -121,6 +121,7 @@ class Platforms:
     line: dict[str, Any] = field(default_factory=dict)
     bluesky: dict[str, Any] = field(default_factory=dict)
     mastodon: dict[str, Any] = field(default_factory=dict)
+    mitake: dict[str, Any] = field(default_factory=dict)
     polls_before_ready: int = 1  # Graph containers: status polls until FINISHED
     hangs: list[Hang] = field(default_factory=list)
 
@@ -189,9 +190,9 @@ Route = Callable[[Platforms, Request], Result | None]
 
 
 def _routes() -> list[Route]:
-    from tests.press.stubs import bluesky, graph, line, mastodon, x, youtube
+    from tests.press.stubs import bluesky, graph, line, mastodon, mitake, x, youtube
 
-    return [graph.route, youtube.route, x.route, line.route, bluesky.route, mastodon.route]
+    return [graph.route, youtube.route, x.route, line.route, bluesky.route, mastodon.route, mitake.route]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -206,10 +207,11 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(n) if n else b""
 
     def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        data = b"" if body is None else json.dumps(body).encode("utf-8")
+        text = isinstance(body, str)  # a plain-text answer (the SMS gateway's INI lines)
+        data = b"" if body is None else body.encode("utf-8") if text else json.dumps(body).encode("utf-8")
         self.send_response(status)
         if body is not None:
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Type", "text/plain; charset=utf-8" if text else "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
