@@ -29,7 +29,8 @@ _URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
 _SPACE = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"[。！？!?；;]|\.\s")
 _SENTENCES = re.compile(r".*?(?:[。！？!?；;]+|\.\s+|$)")
-_PROMO = re.compile(r"更多.{0,16}(?:請上|請見|請看|請點)|下載[^，。]{0,6}APP|訂閱.{0,12}(?:頻道|YouTube|電子報)|"
+_PROMO = re.compile(r"更多.{0,16}(?:請上|請見|請看|請點)|下載[^，。]{0,12}APP|點我|點此|掌握第一手|"
+                    r"訂閱.{0,12}(?:頻道|YouTube|電子報)|"
                     r"(?:加入|追蹤).{0,12}(?:粉絲團|官方帳號|LINE|IG)|版權所有|未經.{0,6}授權|禁止.{0,10}轉載|"
                     r"提醒您|以官方發布為準|Enditem|Comments will be moderated|all rights reserved|click here", re.I)
 _CLAUSE = re.compile(r"[，。、；！？：]")

@@ -100,6 +100,7 @@ def test_lexical_model_learns_places_and_round_trips(tmp_path: Path) -> None:
      "北捷今天上午又誤點，大批乘客在月台上抱怨連連。"),
     ("北捷誤點", "首頁 政治 社會 生活 國際 記者王小明 台北報導 2026年7月1日", ""),  # no prose: no lead
     ("北捷誤點", "三立新聞網提醒您：新聞內容請以官方發布為準", ""),  # the outlet's reminder
+    ("北捷誤點", "點我下載NOWnews APP，掌握第一手新聞", ""),  # the outlet's app
     ("審計部：防災APP下載率低", "審計部表示，推估民眾下載率僅約2.48%，且此APP與警政服務APP的防災資訊並不同步。",
      "審計部表示，推估民眾下載率僅約2.48%，且此APP與警政服務APP的防災資訊並不同步。"),  # a real sentence stays
 ])
