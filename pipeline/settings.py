@@ -200,7 +200,7 @@ class DecisionSettings(_Model):
     threshold: float = Field(default=0.4, gt=0, lt=1,
                              description="P(needs a response from the office) at or above which an item does")
     batch_size: int = Field(default=64, ge=1, description="texts per forward pass (sorted by length)")
-    max_length: int = Field(default=128, ge=16, le=512, description="tokens of title + lead the model reads")
+    max_length: int = Field(default=96, ge=16, le=512, description="tokens of title + lead the model reads")
     skip_below: float = Field(default=0.1, ge=0, lt=1, description="the network reads only items the "
                               "lexical model gives at least this P(our government), or that name the city or "
                               "match the watchlist (the others' P(needs a response) is capped at that "

@@ -114,11 +114,7 @@ class LexicalModel:
 
     def agency(self, texts: Sequence[str]) -> np.ndarray | None:
         """P(answering agency) [n, len(agencies)], or None when the agency columns were not fitted."""
-        if not self.agencies:
-            return None
-        z = self.logits(texts)[:, len(self.classes) + 1:]
-        e = np.exp(z - z.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
+        return self.predict_all(texts)[2] if self.agencies else None
 
     def logits(self, texts: Sequence[str]) -> np.ndarray:
         # a sparse product: gathering weights[cols] for every n-gram of every text took ~1 GB for 3,000 leads
@@ -135,10 +131,14 @@ class LexicalModel:
 
     def predict(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(P(government) [n, classes], P(needs a response) [n])."""
+        g, r, _a = self.predict_all(texts)
+        return g, r
+
+    def predict_all(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """(P(government), P(needs a response), P(agency) or None) from one pass over the n-grams."""
         z = self.logits(texts)
         k = len(self.classes)
-        g = np.exp(z[:, :k] - z[:, :k].max(axis=1, keepdims=True))
-        return g / g.sum(axis=1, keepdims=True), 1.0 / (1.0 + np.exp(-z[:, k]))
+        return _softmax(z[:, :k]), 1.0 / (1.0 + np.exp(-z[:, k])), _softmax(z[:, k + 1:]) if self.agencies else None
 
     def save(self, folder: Path) -> None:
         from safetensors.numpy import save_file
@@ -176,3 +176,8 @@ class LexicalModel:
         if not (len(model.index) == len(model.idf) == len(model.weights)):
             raise ValueError("n-grams, idf and weights differ in length")
         return model
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)

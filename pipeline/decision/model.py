@@ -108,7 +108,7 @@ class LoadedModel:
 
     def predict(self, texts: Sequence[str], *, batch_size: int = 64, max_length: int = 128,
                 run: Sequence[bool] | None = None,
-                lexical: tuple[np.ndarray, np.ndarray] | None = None) -> Raw:
+                lexical: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None) -> Raw:
         """All heads for ``texts`` (already prepared by :func:`decision_text`), in input order. Where
         ``run`` is False the network is skipped and the lexical model's answer (``lexical``, computed
         here when not given) stands in for it."""
@@ -119,11 +119,11 @@ class LoadedModel:
         resp = np.zeros(n)
         agency = np.zeros((n, len(self.agencies)))
         emotion = np.zeros(n) if "emotion" in self.net.sizes else None
-        lex_gov = lex_resp = None
+        lex_gov = lex_resp = lex_agency = None
+        if lexical is None and self.lexical is not None and n:
+            lexical = self.lexical.predict_all(texts)
         if lexical is not None:
-            lex_gov, lex_resp = lexical
-        elif self.lexical is not None and n:
-            lex_gov, lex_resp = self.lexical.predict(texts)
+            lex_gov, lex_resp, lex_agency = lexical
         chosen = [i for i in range(n) if run is None or run[i]] if lex_gov is not None else list(range(n))
         order = sorted(chosen, key=lambda i: len(texts[i]))
         with torch.inference_mode():
@@ -141,9 +141,8 @@ class LoadedModel:
         skipped[chosen] = False
         if lex_gov is not None and lex_resp is not None and skipped.any():
             gov[skipped], resp[skipped] = lex_gov[skipped], lex_resp[skipped]
-        lex_agency = None
-        if self.lexical is not None and n and self.lexical.agencies == tuple(self.agencies):
-            lex_agency = self.lexical.agency(texts)
+        if self.lexical is None or self.lexical.agencies != tuple(self.agencies):
+            lex_agency = None  # columns of another agency list cannot be averaged with the network's
         return Raw(gov, resp, agency, emotion, lex_gov, lex_resp, skipped, lex_agency)
 
     def agency_head(self, raw: Raw, i: int) -> dict[str, float]:
@@ -196,7 +195,7 @@ class FolderDecider:
         texts = [decision_text(d.title, d.text) for d in docs]
         run, lexical = None, None
         if cfg.skip_below > 0 and self.model.lexical is not None and docs:
-            lexical = self.model.lexical.predict(texts)
+            lexical = self.model.lexical.predict_all(texts)
             run = [bool(lexical[0][i, self.gi] >= cfg.skip_below or home or doc.matches)
                    for i, (doc, (home, _o)) in enumerate(zip(docs, places, strict=True))]
         raw = self.model.predict(texts, batch_size=cfg.batch_size, max_length=cfg.max_length, run=run,

@@ -261,6 +261,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     f.add_argument("--limit", type=int, help="smoke run: only this many items of each set")
     e = sub.add_parser("eval", help="the figures of a model folder")
     e.add_argument("--model", type=Path, default=Path("pipeline/decision/model"))
+    e.add_argument("--threshold", type=float,
+                   help="default: the one the folder was tuned at; the shipped settings use [decision] threshold")
     sub.add_parser("old-rule", help="the figures of the rule before the decision (watchlist + emotion)")
     r = sub.add_parser("routing", help="refit the lexical agency columns and the router of a built folder")
     r.add_argument("--source", type=Path, required=True)
@@ -276,9 +278,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     else:
         info = json.loads((args.model / "decision.json").read_text(encoding="utf-8"))
         settings = shipped_settings()
+        threshold = args.threshold or info.get("threshold", settings.decision.threshold)
         settings = settings.model_copy(update={"decision": settings.decision.model_copy(
-            update={"threshold": info.get("threshold", settings.decision.threshold)})})
-        report = evaluate_folder(args.model, settings)
+            update={"threshold": threshold})})
+        oof = None
+        if (args.model / FIT_ROWS).is_file():  # the combiner's 5-fold cross-validated scores
+            with np.load(args.model / FIT_ROWS) as data:
+                oof = fit.cross_validate(data["x"], list(data["y"]))
+        report = evaluate_folder(args.model, settings, oof=oof)
     print(json.dumps(report, ensure_ascii=False, indent=1))
 
 
