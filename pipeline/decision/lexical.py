@@ -13,15 +13,13 @@ weights in int8 with a scale per n-gram) with ``lexical.json`` (the n-grams).
 from __future__ import annotations
 
 import json
-import math
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from pipeline.sentiment.baseline import ngrams
+from pipeline.sentiment.baseline import tfidf_matrix, vocabulary
 
 
 class LexicalModel:
@@ -35,36 +33,20 @@ class LexicalModel:
         self.bias = np.zeros(len(self.classes) + 1, dtype=np.float32)
         self.agencies: tuple[str, ...] = ()  # columns after the response column, when fitted
 
-    def _rows(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        rows: list[int] = []
-        cols: list[int] = []
-        vals: list[float] = []
-        for row, text in enumerate(texts):
-            found = [(self.index[g], (1.0 + math.log(n)) * float(self.idf[self.index[g]]))
-                     for g, n in Counter(ngrams(text)).items() if g in self.index]
-            norm = math.sqrt(sum(v * v for _, v in found)) or 1.0
-            for col, v in found:
-                rows.append(row)
-                cols.append(col)
-                vals.append(v / norm)
-        return np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64), np.asarray(vals, np.float32)
+    def _matrix(self, texts: Sequence[str]) -> Any:
+        return tfidf_matrix(texts, self.index, self.idf)
 
     def fit(self, texts: Sequence[str], governments: Sequence[str], responses: Sequence[int],
             weights: Sequence[float] | None = None) -> LexicalModel:
         import torch
 
-        df = Counter(g for t in texts for g in set(ngrams(t)))
-        grams = sorted(g for g, n in df.items() if n >= self.min_df)
-        self.index = {g: i for i, g in enumerate(grams)}
-        self.idf = np.array([math.log((1 + len(texts)) / (1 + df[g])) + 1 for g in grams], dtype=np.float32)
-        rows, cols, vals = self._rows(texts)
-        x = torch.sparse_coo_tensor(torch.from_numpy(np.stack([rows, cols])), torch.from_numpy(vals),
-                                    (len(texts), len(grams)), check_invariants=False).coalesce()
+        self.index, self.idf = vocabulary(texts, self.min_df)
+        x = self._matrix(texts)
         yg = torch.tensor([self.classes.index(g) for g in governments])
         yr = torch.tensor([float(r) for r in responses])
         sw = torch.tensor(list(weights) if weights is not None else [1.0] * len(texts), dtype=torch.float32)
         k = len(self.classes)
-        w = torch.zeros((len(grams), k + 1), requires_grad=True)
+        w = torch.zeros((len(self.index), k + 1), requires_grad=True)
         b = torch.zeros(k + 1, requires_grad=True)
         opt = torch.optim.LBFGS([w, b], max_iter=300, line_search_fn="strong_wolfe")
 
@@ -89,9 +71,7 @@ class LexicalModel:
         import torch
 
         keep = [i for i, a in enumerate(agencies) if a in classes]
-        rows, cols, vals = self._rows([texts[i] for i in keep])
-        x = torch.sparse_coo_tensor(torch.from_numpy(np.stack([rows, cols])), torch.from_numpy(vals),
-                                    (len(keep), len(self.index)), check_invariants=False).coalesce()
+        x = self._matrix([texts[i] for i in keep])
         y = torch.tensor([list(classes).index(str(agencies[i])) for i in keep])
         w = torch.zeros((len(self.index), len(classes)), requires_grad=True)
         b = torch.zeros(len(classes), requires_grad=True)
@@ -121,12 +101,9 @@ class LexicalModel:
         import torch
 
         z = np.tile(self.bias.astype(np.float64), (len(texts), 1))
-        rows, cols, vals = self._rows(texts)
-        if len(rows):
-            x = torch.sparse_coo_tensor(torch.from_numpy(np.stack([rows, cols])), torch.from_numpy(vals),
-                                        (len(texts), len(self.index)), check_invariants=False)
+        if texts:
             w = torch.from_numpy(np.ascontiguousarray(self.weights, dtype=np.float32))
-            z += torch.sparse.mm(x, w).double().numpy()
+            z += torch.sparse.mm(self._matrix(texts), w).double().numpy()
         return z
 
     def predict(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

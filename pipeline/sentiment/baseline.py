@@ -24,6 +24,41 @@ def ngrams(text: str, n_max: int = 3) -> list[str]:
     return [t[i:i + n] for n in range(1, n_max + 1) for i in range(len(t) - n + 1)]
 
 
+def vocabulary(texts: Sequence[str], min_df: int) -> tuple[dict[str, int], np.ndarray]:
+    """The n-grams in at least ``min_df`` texts (column index) and their smoothed idf."""
+    df = Counter(g for t in texts for g in set(ngrams(t)))
+    grams = sorted(g for g, n in df.items() if n >= min_df)
+    idf = np.array([math.log((1 + len(texts)) / (1 + df[g])) + 1 for g in grams], dtype=np.float32)
+    return {g: i for i, g in enumerate(grams)}, idf
+
+
+def tfidf_rows(texts: Sequence[str], index: dict[str, int], idf: np.ndarray
+               ) -> tuple[list[int], list[int], list[float]]:
+    """Sparse (row, column, value) of the L2-normalised sublinear TF-IDF matrix."""
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    for row, text in enumerate(texts):
+        found = [(index[g], (1.0 + math.log(n)) * float(idf[index[g]]))
+                 for g, n in Counter(ngrams(text)).items() if g in index]
+        norm = math.sqrt(sum(v * v for _, v in found)) or 1.0
+        for col, v in found:
+            rows.append(row)
+            cols.append(col)
+            vals.append(v / norm)
+    return rows, cols, vals
+
+
+def tfidf_matrix(texts: Sequence[str], index: dict[str, int], idf: np.ndarray) -> Any:
+    """The same matrix as a torch sparse tensor [len(texts), len(index)]."""
+    import torch
+
+    rows, cols, vals = tfidf_rows(texts, index, idf)
+    indices = torch.tensor([rows, cols], dtype=torch.long).reshape(2, len(rows))
+    return torch.sparse_coo_tensor(indices, torch.tensor(vals, dtype=torch.float32),
+                                   (len(texts), len(index)), check_invariants=False).coalesce()
+
+
 class CharNgramLogReg:
     def __init__(self, c: float = 4.0, min_df: int = 2) -> None:
         self.c = c
@@ -34,38 +69,15 @@ class CharNgramLogReg:
         self.bias = 0.0
 
     def _rows(self, texts: Sequence[str]) -> tuple[list[int], list[int], list[float]]:
-        """Sparse (row, column, value) of the L2-normalised sublinear TF-IDF matrix."""
-        rows: list[int] = []
-        cols: list[int] = []
-        vals: list[float] = []
-        for row, text in enumerate(texts):
-            found = [(self.index[g], (1.0 + math.log(n)) * float(self.idf[self.index[g]]))
-                     for g, n in Counter(ngrams(text)).items() if g in self.index]
-            norm = math.sqrt(sum(v * v for _, v in found)) or 1.0
-            for col, v in found:
-                rows.append(row)
-                cols.append(col)
-                vals.append(v / norm)
-        return rows, cols, vals
-
-    def _matrix(self, texts: Sequence[str]) -> Any:
-        import torch
-
-        rows, cols, vals = self._rows(texts)
-        indices = torch.tensor([rows, cols], dtype=torch.long).reshape(2, len(rows))
-        return torch.sparse_coo_tensor(indices, torch.tensor(vals, dtype=torch.float32),
-                                       (len(texts), len(self.index)), check_invariants=False).coalesce()
+        return tfidf_rows(texts, self.index, self.idf)
 
     def fit(self, texts: Sequence[str], labels: Sequence[int]) -> CharNgramLogReg:
         import torch
 
-        df = Counter(g for t in texts for g in set(ngrams(t)))
-        grams = sorted(g for g, n in df.items() if n >= self.min_df)
-        self.index = {g: i for i, g in enumerate(grams)}
-        self.idf = np.array([math.log((1 + len(texts)) / (1 + df[g])) + 1 for g in grams], dtype=np.float32)
-        x = self._matrix(texts)
+        self.index, self.idf = vocabulary(texts, self.min_df)
+        x = tfidf_matrix(texts, self.index, self.idf)
         y = torch.tensor(list(labels), dtype=torch.float32)
-        w = torch.zeros(len(grams), requires_grad=True)
+        w = torch.zeros(len(self.index), requires_grad=True)
         b = torch.zeros((), requires_grad=True)
         opt = torch.optim.LBFGS([w, b], max_iter=200, line_search_fn="strong_wolfe")
 
