@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import importlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from pipeline.batch import chunks
 from pipeline.db import DatabaseError, describe, transaction
 from pipeline.decision import Decider
 from pipeline.items import Item
@@ -45,17 +46,6 @@ def load(path: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def _chunks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
-    chunk: list[Item] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def process(
     items: Iterable[Item],
     settings: Settings,
@@ -74,7 +64,7 @@ def process(
     stages_before: list[Stage] = [load(p) for p in before]
     stages_after: list[Stage] = [load(p) for p in after]
     batch_stage: BatchStage | None = load(batch) if batch else None
-    for chunk in _chunks(items, settings.sentiment.batch_size * 4):
+    for chunk in chunks(items, settings.sentiment.batch_size * 4):
         counts["collected"] += len(chunk)
         try:
             kept = _prepare(chunk, stages_before, batch_stage, settings, sessions, scorer_factory, decider_factory,

@@ -57,7 +57,7 @@ def parse(line: Any) -> tuple[int, Any, dict[str, Any] | None, str | None]:
 @click.pass_obj
 def triage_cmd(app: App, input_: str, output: str) -> None:
     """Decide items from a file as a crawl would: government, needs a response, bureau, priority."""
-    from pipeline.batch import InputError, Records, open_input, read_jsonl
+    from pipeline.batch import InputError, Records, chunks, open_input, read_jsonl
     from pipeline.decision import get_decider
     from pipeline.decision.batch import decide_items
     from pipeline.items import Item
@@ -72,9 +72,8 @@ def triage_cmd(app: App, input_: str, output: str) -> None:
     with src, click.open_file(output, "w", encoding="utf-8") as dst, \
             progress("deciding", src.size, noun="lines") as bar:
         records = Records(dst, sys.stderr, src.name, "triage")
-        chunk: list[tuple[int, Any, dict[str, Any] | None, str | None]] = []
 
-        def flush() -> None:
+        def flush(chunk: list[tuple[int, Any, dict[str, Any] | None, str | None]]) -> None:
             items = [Item(url=f.get("url", ""), title=f["title"], text=f["text"], source="triage",
                           outlet=f.get("outlet"), published_at=f.get("published_at"))
                      for _, _, f, _ in chunk if f is not None]
@@ -86,14 +85,10 @@ def triage_cmd(app: App, input_: str, output: str) -> None:
                 else:
                     records.error(number, error or f"line {number}: nothing to decide (empty after normalising)",
                                   id=ident)
-            chunk.clear()
             bar.update(done=src.position(), count=records.written)
 
-        for line in read_jsonl(src.stream, src.name):
-            chunk.append(parse(line))
-            if len(chunk) >= CHUNK:
-                flush()
-        flush()
+        for chunk in chunks(map(parse, read_jsonl(src.stream, src.name)), CHUNK):
+            flush(chunk)
     if records.bad:
         click.echo(f"newsdesk: {records.bad} line(s) could not be decided (marked with \"error\")", err=True)
         sys.exit(1)

@@ -69,7 +69,7 @@ def fail(message: str) -> None:
 @click.pass_obj
 def score_cmd(app: App, input_: str, output: str) -> None:
     """Score texts (JSONL in, JSONL out, one record per line, same order)."""
-    from pipeline.batch import InputError, Records, open_input, read_jsonl
+    from pipeline.batch import InputError, Records, chunks, open_input, read_jsonl
     from pipeline.sentiment import get_scorer, label_for
 
     settings = app.settings.sentiment
@@ -82,9 +82,8 @@ def score_cmd(app: App, input_: str, output: str) -> None:
     with src, click.open_file(output, "w", encoding="utf-8") as dst, \
             progress("scoring", src.size, noun="lines") as bar:
         records = Records(dst, sys.stderr, src.name, "sentiment score")
-        chunk: list[tuple[int, Any, str | None, str | None]] = []
 
-        def flush() -> None:
+        def flush(chunk: list[tuple[int, Any, str | None, str | None]]) -> None:
             scores = iter(_scores(scorer, [t for _, _, t, _ in chunk if t is not None]))
             for number, ident, text, error in chunk:
                 result = next(scores) if text is not None else None
@@ -95,14 +94,10 @@ def score_cmd(app: App, input_: str, output: str) -> None:
                     continue
                 why = error or f"line {number}: the model could not score it ({type(result).__name__}: {result})"
                 records.error(number, why, id=ident, label=None, score=None)
-            chunk.clear()
             bar.update(done=src.position(), count=records.written)
 
-        for line in read_jsonl(src.stream, src.name):
-            chunk.append(_item(line))
-            if len(chunk) >= CHUNK:
-                flush()
-        flush()
+        for chunk in chunks(map(_item, read_jsonl(src.stream, src.name)), CHUNK):
+            flush(chunk)
     if records.bad:
         click.echo(f"newsdesk: {records.bad} line(s) could not be scored (marked with \"error\")", err=True)
         sys.exit(1)
