@@ -204,9 +204,11 @@ class FolderDecider:
         return raw
 
     def signals(self, docs: Sequence[Doc], raw: Raw) -> list[Signals]:
+        """The combiner's inputs; ``raw`` is :meth:`raw`'s answer for the same ``docs``."""
+        assert raw.places is not None, "raw() sets the place mentions"
         out = []
         for i, doc in enumerate(docs):
-            home, other = raw.places[i] if raw.places else self.places.mentions(f"{doc.title}\n{doc.text[:2000]}")
+            home, other = raw.places[i]
             out.append(Signals(
                 t_ours=float(raw.government[i, self.gi]), t_resp=float(raw.response[i]),
                 l_ours=None if raw.lex_government is None else float(raw.lex_government[i, self.gi]),
