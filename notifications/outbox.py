@@ -46,8 +46,7 @@ from notifications.base import (
 )
 from notifications.ratelimit import ChannelRateLimiter
 from pipeline import leases
-from pipeline.decision import CITY_WIDE, NO_AGENCY
-from pipeline.items import Item
+from pipeline.items import Item, routing_order
 from pipeline.models import Alert, Cluster, ItemRow, utcnow
 from pipeline.redact import redact
 from pipeline.settings import Settings
@@ -134,19 +133,11 @@ def message_for(session: Session, alert: Alert) -> AlertMessage:
         alert_id=alert.id, title=row.headline, url=row.url, outlet=row.outlet or row.source,
         published_at=row.published_at, score=score.score if score else 0.0,
         label=score.label if score else "", model=score.model if score else "",
-        agencies=_agencies(row), reasons=_reasons(row),
+        agencies=routing_order(row.agency, sorted({m.agency for m in row.matches})), reasons=_reasons(row),
         terms=sorted({t for m in row.matches for t in m.terms}), priority=row.priority,
         cluster_id=row.cluster_id, idempotency_key=alert.idempotency_key,
         outlets_count=max(1, len(cluster.outlets or [])) if cluster else 1,
         reach=cluster.reach if cluster else 0, kind=alert.kind)
-
-
-def _agencies(row: ItemRow) -> list[str]:
-    """The bureau the decision routed the item to first (it answers), then the watchlist's agencies."""
-    matched = sorted({m.agency for m in row.matches})
-    if row.agency and row.agency not in (CITY_WIDE, NO_AGENCY):
-        return [row.agency, *(a for a in matched if a != row.agency)]
-    return matched or ([row.agency] if row.agency == CITY_WIDE else [])
 
 
 def _reasons(row: ItemRow) -> list[str]:

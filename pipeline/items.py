@@ -6,6 +6,7 @@ it (possibly enriched) or raises :class:`Drop` with a short, countable reason.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -79,10 +80,7 @@ class Item:
 
     @property
     def routed(self) -> list[str]:
-        """Who answers: the decision's bureau when it routed one, else the watchlist's agencies."""
-        if self.decision is not None and self.decision.agency:
-            return [self.decision.agency, *(a for a in self.agencies if a != self.decision.agency)]
-        return self.agencies
+        return routing_order(self.decision.agency if self.decision is not None else None, self.agencies)
 
     @property
     def scoring_text(self) -> str:
@@ -91,3 +89,11 @@ class Item:
         if self.title and lead and not lead.startswith(self.title):
             return f"{self.title}。{lead}"
         return self.title or lead
+
+
+def routing_order(decided: str | None, matched: Iterable[str]) -> list[str]:
+    """Who answers, first to last: the bureau the alert decision routed the item to (市府 included)
+    when it routed one, then the watchlist's agencies. Triage, the Slack channels, the response and
+    the alert message all read this order."""
+    rest = [a for a in matched if a != decided]
+    return [decided, *rest] if decided else rest

@@ -157,3 +157,12 @@ def test_the_cascade_skips_the_network_for_items_ruled_out(shipped_model: Path) 
     assert len(decisions) == 80 and not decisions[0].needs_response
     assert decisions[0].score <= float(raw.lex_government[0, decider.gi]) + 1e-9  # type: ignore[index]
     assert decisions[1].needs_response and decisions[1].agency == "捷運公司"
+
+
+def test_one_routing_order_for_triage_channels_and_the_alert() -> None:
+    from pipeline.items import routing_order
+
+    assert routing_order("捷運公司", ["交通局", "捷運公司"]) == ["捷運公司", "交通局"]
+    assert routing_order("市府", ["交通局"]) == ["市府", "交通局"]  # the city as a whole answers first
+    assert routing_order(None, ["交通局", "工務局"]) == ["交通局", "工務局"]
+    assert routing_order(None, []) == []
