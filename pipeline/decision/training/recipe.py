@@ -153,12 +153,8 @@ def refit_routing(source: Path, out: Path, log: Any = print) -> dict[str, Any]:
     write_folder(out, LoadedModel(model.net, model.tokenizer, info, model.lexical))
     if fit_rows is not None:
         (out / FIT_ROWS).write_bytes(fit_rows)
-    oof = None
-    if fit_rows is not None:
-        with np.load(out / FIT_ROWS) as data:
-            oof = fit.cross_validate(data["x"], list(data["y"]))
     report = evaluate_folder(out, settings.model_copy(update={
-        "decision": settings.decision.model_copy(update={"threshold": info["threshold"]})}), oof=oof)
+        "decision": settings.decision.model_copy(update={"threshold": info["threshold"]})}), oof=cv_scores(out))
     info["figures"] = report
     (out / "decision.json").write_text(json.dumps(info, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return report
@@ -182,6 +178,14 @@ def _routing_rows(model: LoadedModel, raw: Raw, docs: Sequence[Doc], gold: Seque
             matched.append(_matched(doc))
             agency.append(g.agency)
     return heads, matched, agency
+
+
+def cv_scores(folder: Path) -> np.ndarray | None:
+    """The combiner's 5-fold cross-validated scores on the folder's fitting rows (None without them)."""
+    if not (folder / FIT_ROWS).is_file():
+        return None
+    with np.load(folder / FIT_ROWS) as data:
+        return fit.cross_validate(data["x"], list(data["y"]))
 
 
 def save_fit_rows(out: Path, x: np.ndarray, y: Sequence[int]) -> None:
@@ -281,11 +285,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         threshold = args.threshold or info.get("threshold", settings.decision.threshold)
         settings = settings.model_copy(update={"decision": settings.decision.model_copy(
             update={"threshold": threshold})})
-        oof = None
-        if (args.model / FIT_ROWS).is_file():  # the combiner's 5-fold cross-validated scores
-            with np.load(args.model / FIT_ROWS) as data:
-                oof = fit.cross_validate(data["x"], list(data["y"]))
-        report = evaluate_folder(args.model, settings, oof=oof)
+        report = evaluate_folder(args.model, settings, oof=cv_scores(args.model))
     print(json.dumps(report, ensure_ascii=False, indent=1))
 
 
